@@ -1,0 +1,264 @@
+/*
+ * pool.c — worker threads and the lifecycle of a pool, engine-agnostic.
+ *
+ * Who owns what: the pool owns its threads and its queue; each worker thread
+ * owns its engine state (for Python: its subinterpreter) from start to stop;
+ * a queued task owns one reference to its future. Every task ends exactly
+ * once: run by a worker, or cancelled by mc_future_cancel or by a shutdown
+ * with MC_CLOSE_CANCEL; a submission that loses the race with shutdown is
+ * refused with MC_ECLOSED, never silently queued.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "pool.h"
+
+#define MC_POOL_MAGIC 0x6d63506fu /* "mcPo" */
+#define MC_POOL_DEAD 0xdeadbeefu
+#define MC_WORKER_STACK (8u << 20)
+
+typedef struct worker_slot {
+    mc_pool *pool;
+    int index;
+    void *state;
+} worker_slot;
+
+struct mc_pool {
+    uint32_t magic;
+    mc_engine engine;
+    void *ctx;
+    int nworkers;
+    pthread_t *threads;
+    worker_slot *slots;
+    mc_task_queue queue;
+    atomic_int shut_down;         /* set once shutdown has begun */
+    pthread_mutex_t life_lock;    /* start barrier; serialises shutdown */
+    pthread_cond_t life_cond;
+    int reported;                 /* workers that finished start (ok or not) */
+    int start_rc;                 /* first start failure */
+    char *start_errmsg;
+    int joined;
+};
+
+static _Thread_local worker_slot *current_slot;
+
+int mc_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int mc_pool_valid(const mc_pool *pool)
+{
+    return pool && pool->magic == MC_POOL_MAGIC;
+}
+
+int mc_pool_current_worker(void)
+{
+    return current_slot ? current_slot->index : -1;
+}
+
+mc_pool *mc_pool_current(void)
+{
+    return current_slot ? current_slot->pool : NULL;
+}
+
+void *mc_pool_engine_ctx(mc_pool *pool)
+{
+    return pool->ctx;
+}
+
+static void report_start(mc_pool *pool, int rc, char *errmsg)
+{
+    pthread_mutex_lock(&pool->life_lock);
+    if (rc != MC_OK && pool->start_rc == MC_OK) {
+        pool->start_rc = rc;
+        pool->start_errmsg = errmsg;
+        errmsg = NULL;
+    }
+    pool->reported++;
+    pthread_cond_broadcast(&pool->life_cond);
+    pthread_mutex_unlock(&pool->life_lock);
+    free(errmsg);
+}
+
+static void run_one(worker_slot *slot, mc_task *task)
+{
+    mc_pool *pool = slot->pool;
+    if (!mc_future_start(task->future, slot->index)) {
+        mc_task_free(task); /* cancelled while queued: already ended */
+        return;
+    }
+    pool->engine.run(slot->state, task);
+    if (atomic_load(&task->future->state) != MC_FUTURE_DONE) {
+        /* An engine that forgot to end the task must not leave it hanging. */
+        mc_outcome out;
+        mc_outcome_set_error(&out, MC_ESYSTEM, "SystemError", "the worker ended the task without an outcome", NULL);
+        mc_future_finish(task->future, &out);
+    }
+    mc_task_free(task);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_slot *slot = arg;
+    mc_pool *pool = slot->pool;
+    char *errmsg = NULL;
+    current_slot = slot;
+    int rc = pool->engine.start(pool->ctx, slot->index, &slot->state, &errmsg);
+    report_start(pool, rc, errmsg);
+    if (rc == MC_OK) {
+        mc_task *task;
+        while ((task = mc_task_queue_pop(&pool->queue)) != NULL)
+            run_one(slot, task);
+        pool->engine.stop(slot->state);
+    }
+    current_slot = NULL;
+    return NULL;
+}
+
+static void cancel_tasks(mc_task *t)
+{
+    while (t) {
+        mc_task *next = t->next;
+        mc_future_try_cancel(t->future);
+        mc_task_free(t);
+        t = next;
+    }
+}
+
+/* Stops the queue and joins every started thread; the caller holds life_lock. */
+static void stop_and_join(mc_pool *pool, int started, mc_close_mode mode)
+{
+    mc_task_queue_stop(&pool->queue);
+    if (mode == MC_CLOSE_CANCEL)
+        cancel_tasks(mc_task_queue_take_all(&pool->queue));
+    for (int i = 0; i < started; i++)
+        pthread_join(pool->threads[i], NULL);
+    /* Nothing can be left, but if it were, it must still end exactly once. */
+    cancel_tasks(mc_task_queue_take_all(&pool->queue));
+    pool->joined = 1;
+}
+
+static void pool_free(mc_pool *pool)
+{
+    if (pool->engine.destroy)
+        pool->engine.destroy(pool->ctx);
+    mc_task_queue_destroy(&pool->queue);
+    pthread_cond_destroy(&pool->life_cond);
+    pthread_mutex_destroy(&pool->life_lock);
+    free(pool->start_errmsg);
+    free(pool->threads);
+    free(pool->slots);
+    pool->magic = MC_POOL_DEAD;
+    free(pool);
+}
+
+int mc_pool_create(const mc_engine *engine, void *ctx, int workers, mc_pool **out)
+{
+    mc_pool *pool = calloc(1, sizeof *pool);
+    if (!pool || workers < 1) {
+        free(pool);
+        if (engine->destroy)
+            engine->destroy(ctx);
+        return workers < 1 ? mc_fail(MC_EINVAL, "a pool needs at least one worker")
+                           : mc_fail(MC_ENOMEM, "out of memory allocating a pool");
+    }
+    pool->engine = *engine;
+    pool->ctx = ctx;
+    pool->nworkers = workers;
+    atomic_init(&pool->shut_down, 0);
+    pool->threads = calloc((size_t)workers, sizeof *pool->threads);
+    pool->slots = calloc((size_t)workers, sizeof *pool->slots);
+    if (!pool->threads || !pool->slots || mc_task_queue_init(&pool->queue) != 0) {
+        free(pool->threads);
+        free(pool->slots);
+        free(pool);
+        if (engine->destroy)
+            engine->destroy(ctx);
+        return mc_fail(MC_ENOMEM, "out of memory allocating %d workers", workers);
+    }
+    pthread_mutex_init(&pool->life_lock, NULL);
+    pthread_cond_init(&pool->life_cond, NULL);
+    pool->magic = MC_POOL_MAGIC;
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, MC_WORKER_STACK);
+    int started = 0;
+    for (; started < workers; started++) {
+        pool->slots[started].pool = pool;
+        pool->slots[started].index = started;
+        if (pthread_create(&pool->threads[started], &attr, worker_main, &pool->slots[started]) != 0)
+            break;
+    }
+    pthread_attr_destroy(&attr);
+
+    pthread_mutex_lock(&pool->life_lock);
+    while (pool->reported < started)
+        pthread_cond_wait(&pool->life_cond, &pool->life_lock);
+    int rc = pool->start_rc;
+    if (rc == MC_OK && started < workers)
+        rc = MC_ESYSTEM;
+    if (rc != MC_OK) {
+        atomic_store(&pool->shut_down, 1);
+        stop_and_join(pool, started, MC_CLOSE_CANCEL);
+        pthread_mutex_unlock(&pool->life_lock);
+        if (rc == MC_ESYSTEM && !pool->start_errmsg)
+            mc_fail(rc, "cannot create worker thread %d of %d", started + 1, workers);
+        else
+            mc_fail(rc, "%s", pool->start_errmsg ? pool->start_errmsg : "a worker failed to start");
+        pool_free(pool);
+        return rc;
+    }
+    pthread_mutex_unlock(&pool->life_lock);
+    *out = pool;
+    return MC_OK;
+}
+
+int mc_pool_enqueue(mc_pool *pool, mc_task *task)
+{
+    if (atomic_load_explicit(&pool->shut_down, memory_order_relaxed) ||
+        mc_task_queue_push(&pool->queue, task) != 0) {
+        mc_task_free(task);
+        return mc_fail(MC_ECLOSED, "the pool is shut down: it takes no more tasks");
+    }
+    return MC_OK;
+}
+
+int mc_pool_shutdown(mc_pool *pool, mc_close_mode mode)
+{
+    if (!mc_pool_valid(pool))
+        return mc_fail(MC_EINVAL, "mc_pool_shutdown: not a pool (NULL or freed handle)");
+    if (mode != MC_CLOSE_WAIT && mode != MC_CLOSE_CANCEL)
+        return mc_fail(MC_EINVAL, "mc_pool_shutdown: mode must be MC_CLOSE_WAIT or MC_CLOSE_CANCEL");
+    if (current_slot && current_slot->pool == pool)
+        return mc_fail(MC_EBUSY, "a task cannot shut down its own pool (it would wait for itself)");
+    pthread_mutex_lock(&pool->life_lock);
+    atomic_store(&pool->shut_down, 1);
+    if (!pool->joined)
+        stop_and_join(pool, pool->nworkers, mode);
+    pthread_mutex_unlock(&pool->life_lock);
+    return MC_OK;
+}
+
+int mc_pool_close(mc_pool *pool, mc_close_mode mode)
+{
+    if (!pool)
+        return MC_OK;
+    int rc = mc_pool_shutdown(pool, mode);
+    if (rc != MC_OK)
+        return rc;
+    pool_free(pool);
+    return MC_OK;
+}
+
+int mc_pool_workers(const mc_pool *pool)
+{
+    if (!mc_pool_valid(pool) || atomic_load(&((mc_pool *)pool)->shut_down))
+        return 0;
+    return pool->nworkers;
+}

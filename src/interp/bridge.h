@@ -1,0 +1,82 @@
+/*
+ * bridge.h — what the interpreter bridge's files share.
+ *
+ * Everything under src/interp includes Python.h; nothing under src/core does.
+ * Layers never reach upward: the bridge calls the core, never the reverse
+ * (the core calls the bridge only through the mc_engine it is given).
+ */
+#ifndef MC_BRIDGE_H
+#define MC_BRIDGE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "manycore.h"
+#include "wire.h"
+
+/* Per-interpreter state of the _manycore module (one per interpreter, so no
+ * PyObject here is ever seen by another interpreter). */
+typedef struct mc_module_state {
+    PyObject *pickle_dumps;       /* pickle.dumps, imported on first use */
+    PyObject *pickle_loads;
+    PyObject *format_exception;   /* traceback.format_exception */
+    PyTypeObject *pool_type;      /* _manycore.Pool (low-level) */
+    PyTypeObject *future_type;    /* _manycore.Future (low-level) */
+    PyObject *remote_error;       /* _manycore.RemoteError */
+    int worker_id;                /* index of this interpreter's worker, -1 if none */
+} mc_module_state;
+
+/* ---- module.c ---- */
+extern PyModuleDef mc_module_def;
+/* Creates and executes a _manycore module for the current interpreter and
+ * puts it in sys.modules (workers: there is no importable file for it).
+ * Returns a new reference or NULL with an exception set. */
+PyObject *mc_module_install(void);
+mc_module_state *mc_module_get_state(PyObject *module);
+
+/* ---- convert.c: Python objects <-> wire messages ---- */
+/* Appends a whole message (version byte and value). -1 with an exception
+ * set on failure. */
+int mc_py_encode(mc_module_state *st, PyObject *obj, mc_buf *out);
+/* Decodes a whole message; NULL with an exception (ValueError for malformed
+ * bytes, carrying the wire detail). */
+PyObject *mc_py_decode(mc_module_state *st, const void *data, size_t len);
+
+/* ---- runtime.c: the process's Python ---- */
+/* Makes sure Python runs and is ready for workers (starting it if nobody
+ * has), and counts one more open pool. 0, or MC_ESTART/MC_ECLOSED with the
+ * detail set. */
+int mc_runtime_acquire(void);
+/* The sys.path the main interpreter got from site when manycore started
+ * Python (workers skip site and append what they lack of it); NULL when the
+ * host started Python. NULL-terminated; lives until mc_shutdown. */
+const char *const *mc_runtime_site_path(void);
+/* Counts one pool fewer. */
+void mc_runtime_release(void);
+
+/* ---- worker.c: the engine that gives each worker a subinterpreter ---- */
+typedef struct mc_py_engine_config {
+    char *init_source;
+    char **sys_path;   /* NULL-terminated */
+} mc_py_engine_config;
+/* Creates the pool's core with the Python engine. Takes ownership of cfg;
+ * freeing cfg (with the pool, or on failure) releases the runtime reference
+ * the caller took with mc_runtime_acquire. */
+int mc_py_pool_create(mc_py_engine_config *cfg, int workers, mc_pool **out);
+
+/* ---- api.c ---- */
+/* Queues a task whose arguments are already wire messages (either may be
+ * NULL); takes ownership of target's copy and both buffers in every case. */
+struct mc_task;
+int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, unsigned char *args,
+                           size_t args_len, unsigned char *kwargs, size_t kwargs_len,
+                           mc_future **out);
+
+/* Fills an outcome from the exception being raised (clearing it). */
+struct mc_outcome;
+void mc_py_outcome_from_exception(mc_module_state *st, int code, struct mc_outcome *out);
+
+/* Builds "module.qualname" of an exception type ("ValueError" for builtins). */
+char *mc_py_type_name(PyTypeObject *tp);
+
+#endif /* MC_BRIDGE_H */

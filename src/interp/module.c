@@ -1,0 +1,526 @@
+/*
+ * module.c — the _manycore extension module, one instance per interpreter.
+ *
+ * Multi-phase init, per-module state, heap types, and the declaration that
+ * it supports a per-interpreter GIL: every interpreter — the main one of a
+ * Python program and each worker — gets its own module object, its own state
+ * and its own types, so no PyObject is shared.
+ *
+ * Inside a worker it tells the code where it runs (worker_id). In a Python
+ * program it also offers the low-level Pool and Future types that the
+ * manycore package and the benchmarks build on: arguments are encoded to wire
+ * messages in the caller's interpreter and decoded in the worker's.
+ */
+#include <string.h>
+
+#include "bridge.h"
+#include "error.h"
+#include "future.h"
+#include "pool.h"
+
+mc_module_state *mc_module_get_state(PyObject *module)
+{
+    return PyModule_GetState(module);
+}
+
+static mc_module_state *state_of_type(PyTypeObject *tp)
+{
+    return PyType_GetModuleState(tp);
+}
+
+/* ---- Future ------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    mc_future *fut;
+} FutureObject;
+
+static PyObject *future_new_from(mc_module_state *st, mc_future *fut)
+{
+    FutureObject *self = PyObject_GC_New(FutureObject, st->future_type);
+    if (!self) {
+        mc_future_free(fut);
+        return NULL;
+    }
+    self->fut = fut;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+static int future_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static void future_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    mc_future_free(((FutureObject *)self)->fut);
+    PyObject_GC_Del(self);
+    Py_DECREF(tp);
+}
+
+static int wait_released(mc_future *fut, double timeout)
+{
+    int rc;
+    long ms = timeout < 0 ? -1 : (long)(timeout * 1000.0 + 0.5);
+    Py_BEGIN_ALLOW_THREADS
+    rc = mc_future_wait(fut, ms);
+    Py_END_ALLOW_THREADS
+    return rc;
+}
+
+static int parse_timeout(PyObject *arg, double *out)
+{
+    if (arg == NULL || arg == Py_None) {
+        *out = -1.0;
+        return 0;
+    }
+    *out = PyFloat_AsDouble(arg);
+    if (*out == -1.0 && PyErr_Occurred())
+        return -1;
+    if (*out < 0) {
+        PyErr_SetString(PyExc_ValueError, "timeout must be None or >= 0");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *raise_cf(const char *name, const char *msg)
+{
+    PyObject *mod = PyImport_ImportModule("concurrent.futures");
+    PyObject *cls = mod ? PyObject_GetAttrString(mod, name) : NULL;
+    Py_XDECREF(mod);
+    if (cls) {
+        PyErr_SetString(cls, msg);
+        Py_DECREF(cls);
+    }
+    return NULL;
+}
+
+/* Raises the task's exception in this interpreter: the worker's exception
+ * rebuilt from its pickle when that works, else RemoteError; either way
+ * with the worker's formatted traceback attached as a note. */
+static PyObject *raise_remote(mc_module_state *st, mc_future *fut)
+{
+    const mc_outcome *o = &fut->out;
+    PyObject *exc = NULL;
+    if (o->err_pickle) {
+        exc = mc_py_decode(st, o->err_pickle, o->err_pickle_len);
+        if (exc && !PyExceptionInstance_Check(exc))
+            Py_CLEAR(exc);
+        PyErr_Clear();
+    }
+    if (!exc)
+        exc = PyObject_CallFunction(st->remote_error, "sss", o->err_type ? o->err_type : "",
+                                    o->err_message ? o->err_message : "",
+                                    o->err_traceback ? o->err_traceback : "");
+    if (!exc)
+        return NULL;
+    PyObject *note = PyUnicode_FromFormat("\nTraceback from manycore worker:\n%s",
+                                          o->err_traceback ? o->err_traceback : "");
+    if (note) {
+        PyObject *r = PyObject_CallMethod(exc, "add_note", "O", note);
+        Py_XDECREF(r);
+        Py_DECREF(note);
+    }
+    PyErr_Clear();
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+static PyObject *future_result(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"timeout", NULL};
+    PyObject *t = NULL;
+    double timeout;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:result", kwlist, &t) || parse_timeout(t, &timeout) < 0)
+        return NULL;
+    mc_future *fut = ((FutureObject *)self)->fut;
+    mc_module_state *st = state_of_type(Py_TYPE(self));
+    int rc = wait_released(fut, timeout);
+    switch (rc) {
+    case MC_OK:
+        return mc_py_decode(st, fut->out.result, fut->out.result_len);
+    case MC_ETIMEDOUT:
+        return raise_cf("TimeoutError", "the task did not finish in time");
+    case MC_ECANCELLED:
+        return raise_cf("CancelledError", "the task was cancelled");
+    case MC_EINVAL:
+        PyErr_SetString(PyExc_RuntimeError, mc_errmsg());
+        return NULL;
+    default:
+        return raise_remote(st, fut);
+    }
+}
+
+static PyObject *future_wait(PyObject *self, PyObject *args)
+{
+    PyObject *t = NULL;
+    double timeout;
+    if (!PyArg_ParseTuple(args, "|O:wait", &t) || parse_timeout(t, &timeout) < 0)
+        return NULL;
+    return PyBool_FromLong(wait_released(((FutureObject *)self)->fut, timeout) != MC_ETIMEDOUT);
+}
+
+static PyObject *future_done(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(mc_future_done(((FutureObject *)self)->fut));
+}
+
+static PyObject *future_cancel(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(mc_future_cancel(((FutureObject *)self)->fut) == MC_OK);
+}
+
+static PyMethodDef future_methods[] = {
+    {"result", (PyCFunction)(void (*)(void))future_result, METH_VARARGS | METH_KEYWORDS,
+     "result(timeout=None)\n--\n\nWait for the task; return its value or raise its exception."},
+    {"wait", future_wait, METH_VARARGS, "wait(timeout=None)\n--\n\nWait; True if the task ended."},
+    {"done", future_done, METH_NOARGS, "done()\n--\n\nTrue if the task has ended."},
+    {"cancel", future_cancel, METH_NOARGS, "cancel()\n--\n\nCancel if not started; True if cancelled."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot future_slots[] = {
+    {Py_tp_doc, "A task's pending outcome (low-level; see manycore.Pool)."},
+    {Py_tp_dealloc, future_dealloc},
+    {Py_tp_traverse, future_traverse},
+    {Py_tp_methods, future_methods},
+    {0, NULL},
+};
+
+static PyType_Spec future_spec = {
+    .name = "_manycore.Future",
+    .basicsize = sizeof(FutureObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = future_slots,
+};
+
+/* ---- Pool -------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    mc_pool *pool;
+} PoolObject;
+
+static PyObject *raise_mc(int rc)
+{
+    PyObject *cls = rc == MC_ENOMEM ? PyExc_MemoryError
+                    : rc == MC_EINVAL ? PyExc_ValueError
+                                      : PyExc_RuntimeError;
+    PyErr_Format(cls, "%s", mc_errmsg()[0] ? mc_errmsg() : mc_strerror(rc));
+    return NULL;
+}
+
+static char **path_list(PyObject *seq)
+{
+    if (!seq || seq == Py_None)
+        return NULL;
+    PyObject *fast = PySequence_Fast(seq, "sys_path must be a sequence of str");
+    if (!fast)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    char **out = calloc((size_t)n + 1, sizeof *out);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(fast, i);
+        const char *s = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
+        if (!s) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "sys_path items must be str");
+            for (Py_ssize_t j = 0; j < i; j++)
+                free(out[j]);
+            free(out);
+            Py_DECREF(fast);
+            return NULL;
+        }
+        out[i] = strdup(s);
+    }
+    Py_DECREF(fast);
+    if (!out)
+        PyErr_NoMemory();
+    return out;
+}
+
+static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"workers", "init_source", "sys_path", NULL};
+    int workers = 0;
+    const char *init_source = NULL;
+    PyObject *sys_path = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|izO:Pool", kwlist, &workers, &init_source, &sys_path))
+        return NULL;
+    char **paths = path_list(sys_path);
+    if (!paths && PyErr_Occurred())
+        return NULL;
+    mc_pool_options opts = {.workers = workers, .init_source = init_source,
+                            .sys_path = (const char *const *)paths};
+    mc_pool *pool = NULL;
+    int rc;
+    /* Workers start without the caller's GIL: they never need it. */
+    Py_BEGIN_ALLOW_THREADS
+    rc = mc_pool_open(&opts, &pool);
+    Py_END_ALLOW_THREADS
+    if (paths) {
+        for (char **p = paths; *p; p++)
+            free(*p);
+        free(paths);
+    }
+    if (rc != MC_OK)
+        return raise_mc(rc);
+    PoolObject *self = (PoolObject *)type->tp_alloc(type, 0);
+    if (!self) {
+        mc_pool_close(pool, MC_CLOSE_CANCEL);
+        return NULL;
+    }
+    self->pool = pool;
+    return (PyObject *)self;
+}
+
+static int pool_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static void pool_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    mc_pool *pool = ((PoolObject *)self)->pool;
+    if (pool) {
+        Py_BEGIN_ALLOW_THREADS
+        mc_pool_close(pool, MC_CLOSE_CANCEL);
+        Py_END_ALLOW_THREADS
+    }
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *pool_submit(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"callable", "args", "kwargs", NULL};
+    const char *name;
+    PyObject *a = NULL, *k = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|OO:submit", kwlist, &name, &a, &k))
+        return NULL;
+    mc_module_state *st = state_of_type(Py_TYPE(self));
+    mc_buf ab = {0}, kb = {0};
+    if (a && a != Py_None && mc_py_encode(st, a, &ab) < 0)
+        goto fail;
+    if (k && k != Py_None && mc_py_encode(st, k, &kb) < 0)
+        goto fail;
+    size_t alen = 0, klen = 0;
+    unsigned char *araw = ab.len ? mc_buf_detach(&ab, &alen) : NULL;
+    unsigned char *kraw = kb.len ? mc_buf_detach(&kb, &klen) : NULL;
+    mc_future *fut;
+    int rc = mc_pool_submit_encoded(((PoolObject *)self)->pool, MC_TASK_CALL, name, araw, alen, kraw,
+                                    klen, &fut);
+    if (rc != MC_OK)
+        return raise_mc(rc);
+    return future_new_from(st, fut);
+fail:
+    mc_buf_free(&ab);
+    mc_buf_free(&kb);
+    return NULL;
+}
+
+static PyObject *pool_exec(PyObject *self, PyObject *args)
+{
+    const char *source;
+    if (!PyArg_ParseTuple(args, "s:exec", &source))
+        return NULL;
+    mc_future *fut;
+    int rc = mc_pool_submit_exec(((PoolObject *)self)->pool, source, &fut);
+    if (rc != MC_OK)
+        return raise_mc(rc);
+    return future_new_from(state_of_type(Py_TYPE(self)), fut);
+}
+
+static PyObject *pool_shutdown(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"cancel", NULL};
+    int cancel = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|p:shutdown", kwlist, &cancel))
+        return NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mc_pool_shutdown(((PoolObject *)self)->pool, cancel ? MC_CLOSE_CANCEL : MC_CLOSE_WAIT);
+    Py_END_ALLOW_THREADS
+    if (rc != MC_OK)
+        return raise_mc(rc);
+    Py_RETURN_NONE;
+}
+
+static PyObject *pool_get_workers(PyObject *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromLong(mc_pool_workers(((PoolObject *)self)->pool));
+}
+
+static PyMethodDef pool_methods[] = {
+    {"submit", (PyCFunction)(void (*)(void))pool_submit, METH_VARARGS | METH_KEYWORDS,
+     "submit(callable, args=None, kwargs=None)\n--\n\n"
+     "Queue a call of 'module:qualname'; return a Future."},
+    {"exec", pool_exec, METH_VARARGS,
+     "exec(source)\n--\n\nQueue source code for one worker's __main__; return a Future."},
+    {"shutdown", (PyCFunction)(void (*)(void))pool_shutdown, METH_VARARGS | METH_KEYWORDS,
+     "shutdown(cancel=False)\n--\n\nStop the workers (running or cancelling queued tasks)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef pool_getset[] = {
+    {"workers", pool_get_workers, NULL, "number of workers (0 once shut down)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot pool_slots[] = {
+    {Py_tp_doc, "Pool(workers=0, init_source=None, sys_path=None)\n--\n\n"
+                "A pool of worker threads, each with its own subinterpreter (low-level)."},
+    {Py_tp_new, pool_new},
+    {Py_tp_dealloc, pool_dealloc},
+    {Py_tp_traverse, pool_traverse},
+    {Py_tp_methods, pool_methods},
+    {Py_tp_getset, pool_getset},
+    {0, NULL},
+};
+
+static PyType_Spec pool_spec = {
+    .name = "_manycore.Pool",
+    .basicsize = sizeof(PoolObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = pool_slots,
+};
+
+/* ---- module ------------------------------------------------------------ */
+
+static PyObject *mod_worker_id(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    mc_module_state *st = mc_module_get_state(module);
+    if (st->worker_id < 0)
+        Py_RETURN_NONE;
+    return PyLong_FromLong(st->worker_id);
+}
+
+static PyObject *mod_cpu_count(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    return PyLong_FromLong(mc_cpu_count());
+}
+
+static PyMethodDef module_methods[] = {
+    {"worker_id", mod_worker_id, METH_NOARGS,
+     "worker_id()\n--\n\nIndex of the worker running this code, or None outside a worker."},
+    {"cpu_count", mod_cpu_count, METH_NOARGS, "cpu_count()\n--\n\nNumber of online CPUs."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int module_exec(PyObject *m)
+{
+    mc_module_state *st = mc_module_get_state(m);
+    st->worker_id = -1;
+    st->future_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &future_spec, NULL);
+    if (!st->future_type || PyModule_AddType(m, st->future_type) < 0)
+        return -1;
+    st->pool_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &pool_spec, NULL);
+    if (!st->pool_type || PyModule_AddType(m, st->pool_type) < 0)
+        return -1;
+    st->remote_error = PyErr_NewExceptionWithDoc(
+        "_manycore.RemoteError",
+        "An exception raised in a worker whose type could not be rebuilt here.\n"
+        "args: (type name, message, formatted traceback).",
+        PyExc_Exception, NULL);
+    if (!st->remote_error || PyModule_AddObjectRef(m, "RemoteError", st->remote_error) < 0)
+        return -1;
+    if (PyModule_AddStringConstant(m, "__version__", MC_VERSION_STRING) < 0)
+        return -1;
+    return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    mc_module_state *st = mc_module_get_state(m);
+    if (!st)
+        return 0;
+    Py_VISIT(st->pickle_dumps);
+    Py_VISIT(st->pickle_loads);
+    Py_VISIT(st->format_exception);
+    Py_VISIT(st->pool_type);
+    Py_VISIT(st->future_type);
+    Py_VISIT(st->remote_error);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    mc_module_state *st = mc_module_get_state(m);
+    if (!st)
+        return 0;
+    Py_CLEAR(st->pickle_dumps);
+    Py_CLEAR(st->pickle_loads);
+    Py_CLEAR(st->format_exception);
+    Py_CLEAR(st->pool_type);
+    Py_CLEAR(st->future_type);
+    Py_CLEAR(st->remote_error);
+    return 0;
+}
+
+static void module_free(void *m)
+{
+    module_clear((PyObject *)m);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
+    {0, NULL},
+};
+
+PyModuleDef mc_module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_manycore",
+    .m_doc = "manycore's low-level interface (use the manycore package).",
+    .m_size = sizeof(mc_module_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyObject *mc_module_install(void)
+{
+    PyObject *machinery = PyImport_ImportModule("importlib.machinery");
+    PyObject *spec = machinery ? PyObject_CallMethod(machinery, "ModuleSpec", "sO", "_manycore", Py_None)
+                               : NULL;
+    Py_XDECREF(machinery);
+    if (!spec)
+        return NULL;
+    PyObject *m = PyModule_FromDefAndSpec(&mc_module_def, spec);
+    Py_DECREF(spec);
+    if (!m)
+        return NULL;
+    if (PyModule_ExecDef(m, &mc_module_def) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    if (PyDict_SetItemString(modules, "_manycore", m) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* The entry point the _manycore extension file forwards to. */
+MC_API PyObject *mc_module_init(void);
+PyObject *mc_module_init(void)
+{
+    return PyModuleDef_Init(&mc_module_def);
+}
