@@ -1,0 +1,127 @@
+"""CPU-bound pure Python: serial, threading, processes, raw subinterpreters
+and manycore, in one run, on the same task set.
+
+    build/python3 bench/bench_cpu.py [--tasks 16] [--n 27] [--workers 2] [--repeat 3]
+
+Each figure is the best of --repeat runs (the machine is shared and noisy);
+pools are started and warmed before timing, so these are compute times.
+Prints a Markdown table: wall time, speed-up over serial, and manycore's
+ratio to each anchor.
+"""
+import argparse
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_tasks  # noqa: E402
+import _manycore  # noqa: E402
+
+
+def best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
+def run_serial(args):
+    return lambda: [bench_tasks.fib(args.n) for _ in range(args.tasks)]
+
+
+def run_threads(args, ex):
+    return lambda: list(ex.map(bench_tasks.fib, [args.n] * args.tasks))
+
+
+def run_processes(args, ex):
+    return lambda: list(ex.map(bench_tasks.fib, [args.n] * args.tasks))
+
+
+def run_subinterpreters(args):
+    """Raw CPython subinterpreters (_interpreters), one per thread, tasks split evenly."""
+    import _interpreters
+    interps = [_interpreters.create() for _ in range(args.workers)]
+    for interp in interps:
+        _interpreters.exec(interp, f"import sys; sys.path.insert(0, {HERE!r}); import bench_tasks")
+
+    def go():
+        share = [args.tasks // args.workers + (i < args.tasks % args.workers) for i in range(args.workers)]
+        errors = []
+
+        def work(interp, count):
+            err = _interpreters.exec(interp, f"bench_tasks.fib_many({args.n}, {count})")
+            if err is not None:
+                errors.append(err)
+
+        threads = [threading.Thread(target=work, args=(it, c)) for it, c in zip(interps, share)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise RuntimeError(errors)
+        return [bench_tasks.fib(args.n)] * args.tasks  # results stay in the subinterpreters
+
+    return go, lambda: [_interpreters.destroy(i) for i in interps]
+
+
+def run_manycore(args, pool):
+    def go():
+        futs = [pool.submit("bench_tasks:fib", (args.n,)) for _ in range(args.tasks)]
+        return [f.result() for f in futs]
+    return go
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", type=int, default=16)
+    ap.add_argument("--n", type=int, default=27)
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    expect = [bench_tasks.fib(args.n)] * args.tasks
+    rows = []
+    t, res = best(run_serial(args), args.repeat)
+    assert res == expect
+    rows.append(("serial", t))
+    with ThreadPoolExecutor(args.workers) as ex:
+        list(ex.map(bench_tasks.fib, [10] * args.workers))
+        t, res = best(run_threads(args, ex), args.repeat)
+        assert res == expect
+    rows.append((f"threading ({args.workers} threads)", t))
+    with ProcessPoolExecutor(args.workers) as ex:
+        list(ex.map(bench_tasks.fib, [10] * args.workers * 2))
+        t, res = best(run_processes(args, ex), args.repeat)
+        assert res == expect
+    rows.append((f"ProcessPoolExecutor ({args.workers})", t))
+    go, cleanup = run_subinterpreters(args)
+    t, res = best(go, args.repeat)
+    cleanup()
+    rows.append((f"raw subinterpreters ({args.workers})", t))
+    pool = _manycore.Pool(args.workers, sys_path=[HERE])
+    try:
+        t, res = best(run_manycore(args, pool), args.repeat)
+        assert res == expect, res[:3]
+    finally:
+        pool.shutdown()
+    rows.append((f"**manycore ({args.workers} workers)**", t))
+
+    serial = rows[0][1]
+    mc = rows[-1][1]
+    print(f"CPU-bound: {args.tasks} × fib({args.n}), best of {args.repeat}, "
+          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
+    print("| runner | wall (s) | speed-up vs serial | manycore is faster by |")
+    print("|---|---:|---:|---:|")
+    for name, t in rows:
+        ratio = "—" if t is mc else f"{t / mc:.2f}×"
+        print(f"| {name} | {t:.3f} | {serial / t:.2f}× | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
