@@ -1,7 +1,7 @@
 """CPU-bound pure Python: serial, threading, processes, raw subinterpreters
 and manycore, in one run, on the same task set.
 
-    build/python3 bench/bench_cpu.py [--tasks 16] [--n 27] [--workers 2] [--repeat 3]
+    build/python3 bench/bench_cpu.py [--tasks 24] [--n 28] [--workers 2] [--repeat 3]
 
 Each figure is the best of --repeat runs (the machine is shared and noisy);
 pools are started and warmed before timing, so these are compute times.
@@ -79,8 +79,8 @@ def run_manycore(args, pool):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tasks", type=int, default=16)
-    ap.add_argument("--n", type=int, default=27)
+    ap.add_argument("--tasks", type=int, default=24)
+    ap.add_argument("--n", type=int, default=28)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
@@ -104,6 +104,13 @@ def main():
     t, res = best(go, args.repeat)
     cleanup()
     rows.append((f"raw subinterpreters ({args.workers})", t))
+    pool = _manycore.Pool(1, sys_path=[HERE])
+    try:
+        t1, res = best(run_manycore(args, pool), args.repeat)
+        assert res == expect, res[:3]
+    finally:
+        pool.shutdown()
+    rows.append(("manycore (1 worker)", t1))
     pool = _manycore.Pool(args.workers, sys_path=[HERE])
     try:
         t, res = best(run_manycore(args, pool), args.repeat)
@@ -121,6 +128,7 @@ def main():
     for name, t in rows:
         ratio = "—" if t is mc else f"{t / mc:.2f}×"
         print(f"| {name} | {t:.3f} | {serial / t:.2f}× | {ratio} |")
+    print(f"\nmanycore, {args.workers} workers vs 1 worker: {t1 / mc:.2f}×")
 
 
 if __name__ == "__main__":

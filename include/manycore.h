@@ -253,8 +253,12 @@ typedef struct mc_pool_options {
  * If the process has not started Python, manycore starts it (with the host's
  * signal handlers left alone) and keeps it running until mc_shutdown(). If
  * the host or a Python program already started Python, that interpreter is
- * used; the calling thread may hold the GIL or not, but no other thread may
- * hold the main interpreter's GIL for ever.
+ * used. The calling thread may hold a GIL: every blocking manycore call
+ * (mc_pool_open, mc_pool_shutdown, mc_future_wait once it stops spinning)
+ * releases it while it waits and takes it back before returning, because
+ * workers need the main interpreter's GIL for a moment when they first
+ * import some built-in modules. Another thread must not hold the main GIL
+ * for ever.
  *
  * options may be NULL for all defaults. Returns MC_EINVAL for bad options,
  * MC_ESTART when Python or a worker cannot start (see mc_errmsg). */

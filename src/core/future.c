@@ -208,6 +208,7 @@ int mc_future_wait(mc_future *fut, long timeout_ms)
         }
     }
     int rc = MC_OK;
+    void *token = fut->block_begin ? fut->block_begin() : NULL;
     pthread_mutex_lock(&fut->lock);
     atomic_fetch_add_explicit(&fut->waiters, 1, memory_order_relaxed);
     while (!is_done(fut)) {
@@ -220,6 +221,8 @@ int mc_future_wait(mc_future *fut, long timeout_ms)
     }
     atomic_fetch_sub_explicit(&fut->waiters, 1, memory_order_relaxed);
     pthread_mutex_unlock(&fut->lock);
+    if (fut->block_end)
+        fut->block_end(token);
     return rc == MC_ETIMEDOUT ? rc : fut->out.code;
 }
 

@@ -463,6 +463,25 @@ static void engine_run(void *state, mc_task *task)
     mc_future_finish(task->future, &out);
 }
 
+/* A thread that holds a GIL while it blocks on the core (a host embedding
+ * Python itself, a task waiting on another pool) lets go of it meanwhile:
+ * workers importing a single-phase built-in module briefly need the main
+ * GIL (import.c switches to the main interpreter), and ending a pool may
+ * too. Threads without a Python thread state pass through untouched. */
+static void *engine_block_begin(void)
+{
+    PyThreadState *ts = PyThreadState_GetUnchecked();
+    if (ts)
+        PyEval_SaveThread();
+    return ts;
+}
+
+static void engine_block_end(void *token)
+{
+    if (token)
+        PyEval_RestoreThread(token);
+}
+
 int mc_py_pool_create(mc_py_engine_config *cfg, int workers, mc_pool **out)
 {
     static const mc_engine engine = {
@@ -470,6 +489,8 @@ int mc_py_pool_create(mc_py_engine_config *cfg, int workers, mc_pool **out)
         .run = engine_run,
         .stop = engine_stop,
         .destroy = engine_destroy,
+        .block_begin = engine_block_begin,
+        .block_end = engine_block_end,
     };
     return mc_pool_create(&engine, cfg, workers, out);
 }
