@@ -116,6 +116,7 @@ MC_API const char *mc_errmsg(void);
  * ------------------------------------------------------------------------ */
 
 typedef struct mc_value mc_value;
+struct mc_shared;
 
 typedef enum mc_type {
     MC_TYPE_NONE = 0,
@@ -128,7 +129,8 @@ typedef enum mc_type {
     MC_TYPE_TUPLE,
     MC_TYPE_DICT,
     MC_TYPE_SET,
-    MC_TYPE_OBJECT   /* another Python object, carried pickled; opaque to C */
+    MC_TYPE_OBJECT,  /* another Python object, carried pickled; opaque to C */
+    MC_TYPE_SHARED   /* a shared buffer, array or channel, carried by handle */
 } mc_type;
 
 /* Scalars. Each makes a new value in *out, which the caller frees with
@@ -177,6 +179,16 @@ MC_API int mc_value_dict_set(mc_value *dict, mc_value *key, mc_value *val);
  * one value, e.g. mc_value_pack(&v, "(is{s:d})", (int64_t)1, "a", "x", 2.0).
  * Integers for 'i' must be passed as int64_t and 'b' as int. */
 MC_API int mc_value_pack(mc_value **out, const char *format, ...);
+
+/* A value that carries a shared object (buffer, array, channel) by handle:
+ * the value takes its own reference, the caller keeps theirs. Such values
+ * travel in task arguments, results, host-function calls and channel
+ * messages; mc_value_encode refuses them (MC_EENCODE), as plain bytes cannot
+ * hold a reference. */
+MC_API int mc_value_new_shared(struct mc_shared *obj, mc_value **out);
+/* Borrows the shared object of an MC_TYPE_SHARED value (valid while the
+ * value lives; take your own with mc_shared_ref). */
+MC_API int mc_value_get_shared(const mc_value *v, struct mc_shared **obj);
 
 /* Frees a value and everything it contains. NULL is a no-op. Do not free a
  * value a container owns, nor one borrowed from a future. */
@@ -360,6 +372,152 @@ MC_API int mc_future_cancel(mc_future *fut);
 /* Releases the caller's reference. A task still queued or running goes on;
  * its outcome is dropped. NULL is a no-op. */
 MC_API void mc_future_free(mc_future *fut);
+
+
+/* ------------------------------------------------------------------------
+ * Shared objects: memory and channels every interpreter reaches in place
+ * ------------------------------------------------------------------------
+ *
+ * An mc_shared is a reference-counted C object: a buffer (host memory, or an
+ * array manycore allocated) or a channel. It is never copied: each
+ * interpreter that receives one wraps the same object in a fresh Python
+ * object of its own, so a 1 GiB buffer costs 1 GiB whatever the number of
+ * workers. All mc_shared functions may be called from any thread. */
+
+typedef struct mc_shared mc_shared;
+
+typedef enum mc_shared_kind {
+    MC_SHARED_BUFFER = 1,
+    MC_SHARED_CHANNEL = 2
+} mc_shared_kind;
+
+/* Called exactly once, on whichever thread drops the last reference (a host
+ * thread or a worker), after no interpreter can reach the memory any more. */
+typedef void (*mc_release_fn)(void *ctx, void *data);
+
+#define MC_MAX_DIMS 8
+
+/* Describes host memory to share. Zero-initialise, then set what you need. */
+typedef struct mc_buffer_options {
+    void *data;            /* first byte; NULL only if len is 0 */
+    size_t len;            /* bytes */
+    /* One element in `struct` notation ("B", "f", "<i", "3f", "=fff"):
+     * what memoryview(x).format reports. NULL: "B" (bytes). */
+    const char *format;
+    int ndim;              /* 0: one dimension of len / itemsize elements */
+    const size_t *shape;   /* ndim extents whose product * itemsize == len */
+    int readonly;          /* non-zero: workers cannot write */
+    mc_release_fn release; /* may be NULL: the host frees the memory itself */
+    void *release_ctx;
+} mc_buffer_options;
+
+/* Wraps host memory in a shared buffer (no copy). The host must keep the
+ * memory valid until `release` runs (or, without one, until every
+ * reference is gone). MC_EINVAL if the format is not a valid struct format,
+ * the shape does not match len, or ndim is out of 0..MC_MAX_DIMS. */
+MC_API int mc_buffer_wrap(const mc_buffer_options *options, mc_shared **out);
+
+/* A new zero-filled array owned by manycore: `length` elements of the
+ * `array`-module typecode b B h H i I l L q Q f d (signed/unsigned 8- to
+ * 64-bit integers, 32- and 64-bit floats), writable and aligned for
+ * atomics. */
+MC_API int mc_array_new(char typecode, size_t length, mc_shared **out);
+
+/* Another reference to obj (for another owner); free each with
+ * mc_shared_free. */
+MC_API int mc_shared_ref(mc_shared *obj, mc_shared **out);
+/* Drops one reference; the last one destroys the object (and runs a
+ * buffer's release callback). NULL is a no-op. */
+MC_API void mc_shared_free(mc_shared *obj);
+/* The kind of obj, or 0 for NULL/foreign pointers. */
+MC_API int mc_shared_get_kind(const mc_shared *obj);
+
+/* A buffer's memory: data pointer, length in bytes, element format, item
+ * size and number of elements (len / itemsize). Any out pointer may be NULL. */
+MC_API int mc_buffer_info(const mc_shared *buf, void **data, size_t *len, const char **format,
+                          size_t *itemsize, size_t *count);
+
+/* Atomic operations on element i of a writable buffer whose format is a
+ * single native integer ("b", "B", "h", "H", "i", "I", "l", "L", "q", "Q",
+ * optionally with "@" or "="), sequentially consistent. Values are carried
+ * in int64_t (unsigned 64-bit elements are reinterpreted). MC_ETYPE for
+ * float or structured formats, MC_EINVAL for read-only buffers, MC_ERANGE
+ * for i out of range. */
+MC_API int mc_atomic_load(mc_shared *buf, size_t i, int64_t *out);
+MC_API int mc_atomic_store(mc_shared *buf, size_t i, int64_t v);
+/* Adds delta (wrapping at the element's width); *old (may be NULL) gets the
+ * previous value. */
+MC_API int mc_atomic_add(mc_shared *buf, size_t i, int64_t delta, int64_t *old);
+MC_API int mc_atomic_exchange(mc_shared *buf, size_t i, int64_t v, int64_t *old);
+/* If element i equals *expected, stores desired and returns MC_OK with
+ * *swapped = 1; otherwise *expected gets the current value and *swapped 0. */
+MC_API int mc_atomic_compare_exchange(mc_shared *buf, size_t i, int64_t *expected, int64_t desired,
+                                      int *swapped);
+
+/* Publishes obj in a pool under name: every worker then reaches it as
+ * manycore.shared["name"]. The pool takes its own reference (replacing and
+ * dropping a previous object of that name). Names are 1-200 bytes. */
+MC_API int mc_pool_publish(mc_pool *pool, const char *name, mc_shared *obj);
+/* Removes a name (MC_ENOTFOUND if absent); workers that already hold the
+ * object keep it. */
+MC_API int mc_pool_unpublish(mc_pool *pool, const char *name);
+
+/* ------------------------------------------------------------------------
+ * Host functions: native callbacks Python code calls in the workers
+ * ------------------------------------------------------------------------ */
+
+/* A host function. args is the tuple of positional arguments (borrowed);
+ * on success set *result to a new value (or leave it NULL for None) and
+ * return MC_OK; on failure return an MC_E* code, optionally with a message
+ * set through mc_host_fail, and the Python caller gets manycore.HostError
+ * with that message.
+ *
+ * Contract: callbacks run on worker threads, several at once (one per
+ * worker calling it), with that worker's GIL released: make them
+ * thread-safe, and never call back into manycore's pool functions for the
+ * same pool from them (waiting on a task of the same pool may deadlock). */
+typedef int (*mc_host_fn)(void *ctx, const mc_value *args, mc_value **result);
+
+/* Registers fn under name (a Python identifier); workers call it as
+ * manycore.host.name(*args). Re-registering a name replaces it for later
+ * calls. ctx is passed to every call. */
+MC_API int mc_pool_register(mc_pool *pool, const char *name, mc_host_fn fn, void *ctx);
+
+/* Inside a host function: records the message the Python caller will see
+ * and returns code, e.g. `return mc_host_fail(MC_EINVAL, "z %g is above the
+ * mesh", z);`. */
+MC_API int mc_host_fail(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ------------------------------------------------------------------------
+ * Channels: bounded multi-producer multi-consumer queues of values
+ * ------------------------------------------------------------------------
+ *
+ * A channel is a shared object: send it to tasks, publish it, put it in
+ * another channel. Blocking calls sleep on a condition variable (never a
+ * polling loop) and release a GIL the caller holds. Timeouts are in
+ * milliseconds, negative for ever, 0 to try once. */
+
+/* A new channel holding at most capacity (>= 1) messages. */
+MC_API int mc_channel_new(size_t capacity, mc_shared **out);
+/* Sends a copy of v (encoded at once; v stays the caller's). MC_ECLOSED if
+ * the channel is closed, MC_ETIMEDOUT if it stayed full. */
+MC_API int mc_channel_send(mc_shared *ch, const mc_value *v, long timeout_ms);
+/* Receives the next message into a new value (*out, free it). MC_ECLOSED
+ * once the channel is closed and drained, MC_ETIMEDOUT if it stayed empty. */
+MC_API int mc_channel_recv(mc_shared *ch, mc_value **out, long timeout_ms);
+/* Closes: later sends fail, receivers drain what is queued and then get
+ * MC_ECLOSED; every blocked sender and receiver wakes. Idempotent. */
+MC_API int mc_channel_close(mc_shared *ch);
+/* Receives from whichever of n channels has a message first (*index says
+ * which). MC_ECLOSED only when every channel is closed and drained. */
+MC_API int mc_channel_select(mc_shared *const *chs, size_t n, long timeout_ms, size_t *index,
+                             mc_value **out);
+/* Messages queued now (a snapshot). */
+MC_API size_t mc_channel_len(const mc_shared *ch);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blocking.h"
 #include "error.h"
 #include "future.h"
 #include "value.h"
@@ -208,7 +209,7 @@ int mc_future_wait(mc_future *fut, long timeout_ms)
         }
     }
     int rc = MC_OK;
-    void *token = fut->block_begin ? fut->block_begin() : NULL;
+    void *token = mc_block_begin();
     pthread_mutex_lock(&fut->lock);
     atomic_fetch_add_explicit(&fut->waiters, 1, memory_order_relaxed);
     while (!is_done(fut)) {
@@ -221,8 +222,7 @@ int mc_future_wait(mc_future *fut, long timeout_ms)
     }
     atomic_fetch_sub_explicit(&fut->waiters, 1, memory_order_relaxed);
     pthread_mutex_unlock(&fut->lock);
-    if (fut->block_end)
-        fut->block_end(token);
+    mc_block_end(token);
     return rc == MC_ETIMEDOUT ? rc : fut->out.code;
 }
 

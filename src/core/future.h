@@ -48,8 +48,6 @@ struct mc_future {
     mc_future_done_fn on_done;
     void *on_done_ctx;
     atomic_int running_worker; /* worker index while RUNNING, else -1 */
-    void *(*block_begin)(void); /* the pool engine's, see mc_engine */
-    void (*block_end)(void *token);
 };
 
 /* A new PENDING future with two references: the caller's and the task's. */

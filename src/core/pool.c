@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blocking.h"
 #include "error.h"
 #include "pool.h"
 
@@ -197,7 +198,7 @@ int mc_pool_create(const mc_engine *engine, void *ctx, int workers, mc_pool **ou
     }
     pthread_attr_destroy(&attr);
 
-    void *token = pool->engine.block_begin ? pool->engine.block_begin() : NULL;
+    void *token = mc_block_begin();
     pthread_mutex_lock(&pool->life_lock);
     while (pool->reported < started)
         pthread_cond_wait(&pool->life_cond, &pool->life_lock);
@@ -208,8 +209,7 @@ int mc_pool_create(const mc_engine *engine, void *ctx, int workers, mc_pool **ou
         atomic_store(&pool->shut_down, 1);
         stop_and_join(pool, started, MC_CLOSE_CANCEL);
         pthread_mutex_unlock(&pool->life_lock);
-        if (pool->engine.block_end)
-            pool->engine.block_end(token);
+        mc_block_end(token);
         if (rc == MC_ESYSTEM && !pool->start_errmsg)
             mc_fail(rc, "cannot create worker thread %d of %d", started + 1, workers);
         else
@@ -218,16 +218,13 @@ int mc_pool_create(const mc_engine *engine, void *ctx, int workers, mc_pool **ou
         return rc;
     }
     pthread_mutex_unlock(&pool->life_lock);
-    if (pool->engine.block_end)
-        pool->engine.block_end(token);
+    mc_block_end(token);
     *out = pool;
     return MC_OK;
 }
 
 int mc_pool_enqueue(mc_pool *pool, mc_task *task)
 {
-    task->future->block_begin = pool->engine.block_begin;
-    task->future->block_end = pool->engine.block_end;
     if (atomic_load_explicit(&pool->shut_down, memory_order_relaxed) ||
         mc_task_queue_push(&pool->queue, task) != 0) {
         mc_task_free(task);
@@ -244,14 +241,13 @@ int mc_pool_shutdown(mc_pool *pool, mc_close_mode mode)
         return mc_fail(MC_EINVAL, "mc_pool_shutdown: mode must be MC_CLOSE_WAIT or MC_CLOSE_CANCEL");
     if (current_slot && current_slot->pool == pool)
         return mc_fail(MC_EBUSY, "a task cannot shut down its own pool (it would wait for itself)");
-    void *token = pool->engine.block_begin ? pool->engine.block_begin() : NULL;
+    void *token = mc_block_begin();
     pthread_mutex_lock(&pool->life_lock);
     atomic_store(&pool->shut_down, 1);
     if (!pool->joined)
         stop_and_join(pool, pool->nworkers, mode);
     pthread_mutex_unlock(&pool->life_lock);
-    if (pool->engine.block_end)
-        pool->engine.block_end(token);
+    mc_block_end(token);
     return MC_OK;
 }
 

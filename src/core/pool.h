@@ -26,13 +26,6 @@ typedef struct mc_engine {
     void (*stop)(void *state);
     /* Frees ctx when the pool is freed (may be NULL). */
     void (*destroy)(void *ctx);
-    /* Called on the calling thread around every blocking wait of the core
-     * (pool start, shutdown, future waits), so the engine can release what
-     * the caller holds and the workers may need (for Python: the GIL of a
-     * host that embeds Python itself). block_begin's token goes to
-     * block_end. Both may be NULL. */
-    void *(*block_begin)(void);
-    void (*block_end)(void *token);
 } mc_engine;
 
 /* Creates a pool of `workers` threads driven by engine, returns once all are

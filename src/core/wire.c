@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "shared.h"
 #include "wire.h"
 
 /* ------------------------------------------------------------------------
@@ -49,15 +50,49 @@ int mc_buf_put(mc_buf *b, const void *data, size_t n)
     return 0;
 }
 
+static void drop_handles(struct mc_shared **handles, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mc_shared_decref(handles[i]);
+    free(handles);
+}
+
 void mc_buf_free(mc_buf *b)
 {
     free(b->data);
+    drop_handles(b->handles, b->nhandles);
     b->data = NULL;
-    b->len = b->cap = 0;
+    b->handles = NULL;
+    b->len = b->cap = b->nhandles = b->hcap = 0;
+}
+
+void mc_buf_to_msg(mc_buf *b, mc_msg *msg)
+{
+    msg->data = b->data;
+    msg->len = b->len;
+    msg->handles = b->handles;
+    msg->nhandles = b->nhandles;
+    b->data = NULL;
+    b->handles = NULL;
+    b->len = b->cap = b->nhandles = b->hcap = 0;
+}
+
+void mc_msg_clear(mc_msg *msg)
+{
+    free(msg->data);
+    drop_handles(msg->handles, msg->nhandles);
+    msg->data = NULL;
+    msg->handles = NULL;
+    msg->len = msg->nhandles = 0;
 }
 
 unsigned char *mc_buf_detach(mc_buf *b, size_t *len)
 {
+    /* Plain bytes cannot carry references: a caller that detaches bytes
+     * must have refused handles already; drop any so nothing leaks. */
+    drop_handles(b->handles, b->nhandles);
+    b->handles = NULL;
+    b->nhandles = b->hcap = 0;
     unsigned char *data = b->data;
     if (len)
         *len = b->len;
@@ -143,6 +178,25 @@ int mc_wire_put_blob(mc_buf *b, int tag, const void *data, size_t n)
     return 0;
 }
 
+int mc_wire_put_handle(mc_buf *b, struct mc_shared *obj)
+{
+    size_t i = 0;
+    while (i < b->nhandles && b->handles[i] != obj)
+        i++;
+    if (i == b->nhandles) {
+        if (b->nhandles == b->hcap) {
+            size_t cap = b->hcap ? 2 * b->hcap : 4;
+            struct mc_shared **h = realloc(b->handles, cap * sizeof *h);
+            if (!h)
+                return mc_fail(MC_ENOMEM, "out of memory adding a handle to a message");
+            b->handles = h;
+            b->hcap = cap;
+        }
+        b->handles[b->nhandles++] = mc_shared_incref(obj);
+    }
+    return put_tag_uvarint(b, MC_TAG_HANDLE, (uint64_t)i);
+}
+
 int mc_wire_put_container(mc_buf *b, int tag, uint64_t count)
 {
     return put_tag_uvarint(b, tag, count);
@@ -170,6 +224,7 @@ static const char *tag_name(int tag)
     case MC_TAG_LIST: return "list";
     case MC_TAG_SET: return "set";
     case MC_TAG_DICT: return "dict";
+    case MC_TAG_HANDLE: return "handle";
     default: return "value";
     }
 }
@@ -181,6 +236,7 @@ static int is_known_tag(int tag)
     case MC_TAG_INT: case MC_TAG_BIGINT: case MC_TAG_FLOAT:
     case MC_TAG_STR: case MC_TAG_BYTES: case MC_TAG_PICKLE:
     case MC_TAG_TUPLE: case MC_TAG_LIST: case MC_TAG_SET: case MC_TAG_DICT:
+    case MC_TAG_HANDLE:
         return 1;
     default:
         return 0;
@@ -200,6 +256,34 @@ int mc_wire_reader_init(mc_wire_reader *r, const void *data, size_t len)
     r->p = p + 1;
     r->end = p + len;
     r->depth = 0;
+    r->handles = NULL;
+    r->nhandles = 0;
+    return 0;
+}
+
+int mc_wire_reader_init_msg(mc_wire_reader *r, const mc_msg *msg)
+{
+    int rc = mc_wire_reader_init(r, msg->data, msg->len);
+    if (rc)
+        return rc;
+    r->handles = (struct mc_shared *const *)msg->handles;
+    r->nhandles = msg->nhandles;
+    return 0;
+}
+
+int mc_wire_read_handle(mc_wire_reader *r, struct mc_shared **obj)
+{
+    const unsigned char *saved = r->p;
+    uint64_t i;
+    int rc = mc_wire_read_uvarint(r, &i);
+    if (rc)
+        return rc;
+    if (i >= r->nhandles) {
+        r->p = saved;
+        return mc_fail(MC_EWIRE, "wire: handle %llu but the message carries %zu", (unsigned long long)i,
+                       r->nhandles);
+    }
+    *obj = r->handles[i];
     return 0;
 }
 
@@ -379,6 +463,10 @@ static int skip_payload(mc_wire_reader *r, int tag)
         return mc_wire_read_float(r, &d);
     case MC_TAG_STR: case MC_TAG_BYTES: case MC_TAG_PICKLE: case MC_TAG_BIGINT:
         return mc_wire_read_blob(r, tag, &data, &n);
+    case MC_TAG_HANDLE: {
+        struct mc_shared *obj;
+        return mc_wire_read_handle(r, &obj);
+    }
     default:
         return skip_items(r, tag);
     }

@@ -19,6 +19,12 @@
  *   'D' dict          uvarint count, then count (key, value) pairs
  *   'P' pickle        uvarint n, then n bytes of a pickle (protocol 5) of
  *                     any other Python object; opaque to C (MC_TYPE_OBJECT)
+ *   'H' handle        uvarint i: the i-th entry of the message's handle table,
+ *                     a shared object (buffer, channel) the message holds a
+ *                     reference to. The table travels beside the bytes (see
+ *                     mc_msg), never inside them: bytes alone cannot name a
+ *                     live object, so a forged message can at worst point
+ *                     past the table, which the reader rejects.
  *
  * Varints are unsigned LEB128, at most 10 bytes, and must fit 64 bits.
  * A decoder checks every length against the bytes left, bounds nesting at
@@ -50,7 +56,8 @@ enum mc_wire_tag {
     MC_TAG_LIST = 'l',
     MC_TAG_SET = 'S',
     MC_TAG_DICT = 'D',
-    MC_TAG_PICKLE = 'P'
+    MC_TAG_PICKLE = 'P',
+    MC_TAG_HANDLE = 'H'
 };
 
 /* A growable byte buffer. Zero-initialise; free with mc_buf_free. Every
@@ -59,12 +66,29 @@ typedef struct mc_buf {
     unsigned char *data;
     size_t len;
     size_t cap;
+    struct mc_shared **handles; /* references the message will carry */
+    size_t nhandles;
+    size_t hcap;
 } mc_buf;
+
+/* A complete message: bytes plus the references its 'H' values name. */
+typedef struct mc_msg {
+    unsigned char *data;
+    size_t len;
+    struct mc_shared **handles;
+    size_t nhandles;
+} mc_msg;
+
+/* Moves b's bytes and handles into msg (b is reset). */
+void mc_buf_to_msg(mc_buf *b, mc_msg *msg);
+/* Frees the bytes and drops the references; msg is zeroed. */
+void mc_msg_clear(mc_msg *msg);
 
 int mc_buf_reserve(mc_buf *b, size_t extra);
 int mc_buf_put(mc_buf *b, const void *data, size_t n);
 void mc_buf_free(mc_buf *b);
-/* Hands the bytes to the caller (who frees them with free()) and resets b. */
+/* Hands the bytes to the caller (who frees them with free()) and resets b;
+ * any handles are dropped (use mc_buf_to_msg to keep them). */
 unsigned char *mc_buf_detach(mc_buf *b, size_t *len);
 
 /* Writers. Each appends one complete item (or header) to b. */
@@ -77,6 +101,8 @@ int mc_wire_put_blob(mc_buf *b, int tag, const void *data, size_t n);
 /* 't', 'l', 'S', 'D': tag and count; the items follow. */
 int mc_wire_put_container(mc_buf *b, int tag, uint64_t count);
 int mc_wire_put_uvarint(mc_buf *b, uint64_t v);
+/* 'H': takes a reference to obj for the message (one per distinct object). */
+int mc_wire_put_handle(mc_buf *b, struct mc_shared *obj);
 
 /* A cursor over untrusted bytes. Every read returns 0, or MC_EWIRE with a
  * detail in mc_errmsg() and the cursor left where it was. */
@@ -84,10 +110,16 @@ typedef struct mc_wire_reader {
     const unsigned char *p;
     const unsigned char *end;
     int depth;
+    struct mc_shared *const *handles; /* the message's table; none by default */
+    size_t nhandles;
 } mc_wire_reader;
 
-/* Checks the version byte and positions r at the value. */
+/* Checks the version byte and positions r at the value (no handles). */
 int mc_wire_reader_init(mc_wire_reader *r, const void *data, size_t len);
+/* The same for a whole message, handles included. */
+int mc_wire_reader_init_msg(mc_wire_reader *r, const mc_msg *msg);
+/* After 'H': the shared object, borrowed from the message. */
+int mc_wire_read_handle(mc_wire_reader *r, struct mc_shared **obj);
 /* Succeeds when every byte has been consumed (else: trailing bytes). */
 int mc_wire_reader_finish(const mc_wire_reader *r);
 

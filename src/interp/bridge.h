@@ -54,6 +54,11 @@ const char *const *mc_runtime_site_path(void);
 /* Counts one pool fewer. */
 void mc_runtime_release(void);
 
+/* ---- worker.c: the blocking hooks the core runs around its waits (a
+ * thread holding a GIL releases it meanwhile; see src/core/blocking.h) ---- */
+void *mc_py_block_begin(void);
+void mc_py_block_end(void *token);
+
 /* ---- worker.c: the engine that gives each worker a subinterpreter ---- */
 typedef struct mc_py_engine_config {
     char *init_source;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "bridge.h"
 #include "error.h"
 
@@ -139,8 +140,10 @@ int mc_runtime_acquire(void)
         rc = prepare_main();
         runtime.prepared = rc == MC_OK;
     }
-    if (rc == MC_OK)
+    if (rc == MC_OK) {
         runtime.open_pools++;
+        mc_set_blocking_hooks(mc_py_block_begin, mc_py_block_end);
+    }
 out:
     pthread_mutex_unlock(&runtime.lock);
     return rc;

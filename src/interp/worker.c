@@ -468,7 +468,7 @@ static void engine_run(void *state, mc_task *task)
  * workers importing a single-phase built-in module briefly need the main
  * GIL (import.c switches to the main interpreter), and ending a pool may
  * too. Threads without a Python thread state pass through untouched. */
-static void *engine_block_begin(void)
+void *mc_py_block_begin(void)
 {
     PyThreadState *ts = PyThreadState_GetUnchecked();
     if (ts)
@@ -476,7 +476,7 @@ static void *engine_block_begin(void)
     return ts;
 }
 
-static void engine_block_end(void *token)
+void mc_py_block_end(void *token)
 {
     if (token)
         PyEval_RestoreThread(token);
@@ -489,8 +489,6 @@ int mc_py_pool_create(mc_py_engine_config *cfg, int workers, mc_pool **out)
         .run = engine_run,
         .stop = engine_stop,
         .destroy = engine_destroy,
-        .block_begin = engine_block_begin,
-        .block_end = engine_block_end,
     };
     return mc_pool_create(&engine, cfg, workers, out);
 }

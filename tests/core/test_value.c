@@ -121,7 +121,8 @@ static void encoded_bigint_bytes(const mc_value *v, unsigned char *out, size_t *
     void *data;
     size_t len;
     assert_int_equal(mc_value_encode(v, &data, &len), MC_OK);
-    mc_wire_reader r = {(const unsigned char *)data + 1, (const unsigned char *)data + len, 0};
+    mc_wire_reader r;
+    assert_int_equal(mc_wire_reader_init(&r, data, len), 0);
     int tag;
     const unsigned char *payload;
     assert_int_equal(mc_wire_read_tag(&r, &tag), 0);
