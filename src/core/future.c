@@ -58,11 +58,11 @@ int mc_future_create(mc_future **out)
 
 void mc_outcome_clear(mc_outcome *out)
 {
-    free(out->result);
+    mc_msg_clear(&out->result);
     free(out->err_type);
     free(out->err_message);
     free(out->err_traceback);
-    free(out->err_pickle);
+    mc_msg_clear(&out->err_pickle);
     memset(out, 0, sizeof *out);
 }
 
@@ -243,7 +243,7 @@ int mc_future_result(mc_future *fut, const mc_value **result)
     pthread_mutex_lock(&fut->lock);
     int rc = MC_OK;
     if (!fut->decoded)
-        rc = mc_value_decode(fut->out.result, fut->out.result_len, &fut->decoded);
+        rc = mc_value_from_msg(&fut->out.result, &fut->decoded);
     pthread_mutex_unlock(&fut->lock);
     if (rc != MC_OK)
         return rc;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "manycore.h"
+#include "wire.h"
 
 enum mc_future_state { MC_FUTURE_PENDING = 0, MC_FUTURE_RUNNING = 1, MC_FUTURE_DONE = 2 };
 
@@ -23,13 +24,11 @@ enum mc_future_state { MC_FUTURE_PENDING = 0, MC_FUTURE_RUNNING = 1, MC_FUTURE_D
  * and owned by the future once handed over. */
 typedef struct mc_outcome {
     int code;                 /* MC_OK or an MC_E* outcome code */
-    unsigned char *result;    /* wire message when code == MC_OK */
-    size_t result_len;
+    mc_msg result;            /* wire message when code == MC_OK */
     char *err_type;           /* when code is an error raised in the worker */
     char *err_message;
     char *err_traceback;
-    unsigned char *err_pickle; /* the exception pickled, when it could be */
-    size_t err_pickle_len;
+    mc_msg err_pickle;        /* the exception as a message, when it pickles */
 } mc_outcome;
 
 /* Called once, on the thread that ends the task, after the outcome is

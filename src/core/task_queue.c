@@ -19,8 +19,8 @@ void mc_task_free(mc_task *task)
     if (task->future)
         mc_future_release(task->future);
     free(task->target);
-    free(task->args);
-    free(task->kwargs);
+    mc_msg_clear(&task->args);
+    mc_msg_clear(&task->kwargs);
     free(task);
 }
 

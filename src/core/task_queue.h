@@ -12,21 +12,20 @@
 #include <stddef.h>
 
 #include "future.h"
+#include "wire.h"
 
 typedef enum mc_task_kind { MC_TASK_CALL = 1, MC_TASK_EXEC = 2, MC_TASK_STOP = 3 } mc_task_kind;
 
 /* One unit of work. `target` is the callable name or the source text;
- * `args` and `kwargs` are wire messages (NULL when absent). The task owns
- * one reference to its future and all its buffers. */
+ * `args` and `kwargs` are wire messages (empty, len 0, when absent). The
+ * task owns one reference to its future and all its buffers and handles. */
 typedef struct mc_task {
     struct mc_task *next;
     mc_task_kind kind;
     mc_future *future;
     char *target;
-    unsigned char *args;
-    size_t args_len;
-    unsigned char *kwargs;
-    size_t kwargs_len;
+    mc_msg args;
+    mc_msg kwargs;
 } mc_task;
 
 void mc_task_free(mc_task *task);

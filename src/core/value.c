@@ -27,6 +27,7 @@
 
 #include "bigint.h"
 #include "error.h"
+#include "shared.h"
 #include "value.h"
 
 struct mc_value {
@@ -57,6 +58,7 @@ struct mc_value {
             size_t len; /* slots used; a dict uses two per pair */
             size_t cap;
         } seq;          /* LIST, TUPLE, SET, DICT */
+        mc_shared *shared; /* SHARED: one reference, ours */
     } u;
 };
 
@@ -92,6 +94,8 @@ static void node_free(mc_value *v)
         free(v->u.blob.data);
     } else if (is_container(v->type)) {
         free(v->u.seq.items);
+    } else if (v->type == MC_TYPE_SHARED) {
+        mc_shared_decref(v->u.shared);
     }
     free(v);
 }
@@ -481,6 +485,7 @@ const char *mc_type_name(mc_type t)
     case MC_TYPE_DICT: return "dict";
     case MC_TYPE_SET: return "set";
     case MC_TYPE_OBJECT: return "object";
+    case MC_TYPE_SHARED: return "shared";
     default: return "unknown";
     }
 }
@@ -711,6 +716,8 @@ static int write_value(mc_buf *b, const mc_value *v, int depth)
         return mc_wire_put_float(b, v->u.f);
     case MC_TYPE_STR: case MC_TYPE_BYTES: case MC_TYPE_OBJECT:
         return mc_wire_put_blob(b, blob_tag(v->type), v->u.blob.data, v->u.blob.len);
+    case MC_TYPE_SHARED:
+        return mc_wire_put_handle(b, v->u.shared);
     default:
         return write_container(b, v, depth);
     }
@@ -737,12 +744,29 @@ int mc_value_encode(const mc_value *v, void **data, size_t *len)
     int rc = mc_wire_put_version(&b);
     if (!rc)
         rc = mc_value_write(&b, v);
+    if (!rc && b.nhandles)
+        rc = mc_fail(MC_EENCODE, "the value holds shared objects, which travel only in tasks and "
+                                 "channels, not as plain bytes");
     if (rc) {
         mc_buf_free(&b);
         return rc;
     }
     *data = mc_buf_detach(&b, len);
     return 0;
+}
+
+int mc_value_to_msg(const mc_value *v, mc_msg *out)
+{
+    mc_buf b = {0};
+    int rc = mc_wire_put_version(&b);
+    if (!rc)
+        rc = mc_value_write(&b, v);
+    if (rc) {
+        mc_buf_free(&b);
+        return rc;
+    }
+    mc_buf_to_msg(&b, out);
+    return MC_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -843,6 +867,15 @@ static int read_scalar(decoder *d, int tag, mc_value **out)
         if (!rc)
             (*out)->u.f = f;
         return rc;
+    case MC_TAG_HANDLE: {
+        mc_shared *obj = NULL;
+        rc = wire_failed(d, mc_wire_read_handle(d->r, &obj));
+        if (!rc)
+            rc = make_node(MC_TYPE_SHARED, out);
+        if (!rc)
+            (*out)->u.shared = mc_shared_incref(obj);
+        return rc;
+    }
     default:
         return read_blob_value(d, tag, out);
     }
@@ -869,6 +902,44 @@ int mc_value_read(mc_wire_reader *r, mc_value **out)
     if (rc)
         *r = saved;
     return rc;
+}
+
+int mc_value_from_msg(const mc_msg *msg, mc_value **out)
+{
+    mc_wire_reader r;
+    int rc = mc_wire_reader_init_msg(&r, msg);
+    if (rc)
+        return rc;
+    mc_value *v = NULL;
+    rc = mc_value_read(&r, &v);
+    if (!rc && (rc = mc_wire_reader_finish(&r)) != 0)
+        mc_value_free(v);
+    if (!rc)
+        *out = v;
+    return rc;
+}
+
+int mc_value_new_shared(mc_shared *obj, mc_value **out)
+{
+    mc_clear_error();
+    int rc = check_out(out, "mc_value_new_shared");
+    if (rc)
+        return rc;
+    if (!mc_shared_valid(obj, 0))
+        return mc_fail(MC_EINVAL, "mc_value_new_shared: not a shared object (NULL or freed handle)");
+    rc = make_node(MC_TYPE_SHARED, out);
+    if (!rc)
+        (*out)->u.shared = mc_shared_incref(obj);
+    return rc;
+}
+
+int mc_value_get_shared(const mc_value *v, mc_shared **obj)
+{
+    int rc = check_read(v, obj, MC_TYPE_SHARED, "mc_value_get_shared");
+    if (rc)
+        return rc;
+    *obj = v->u.shared;
+    return MC_OK;
 }
 
 /* Appends the failure's offset in the message to the wire layer's detail,

@@ -22,4 +22,8 @@ int mc_value_is_owned(const mc_value *v);
  * or MC_ENOMEM; on failure *out is untouched and r is where it was. */
 int mc_value_read(mc_wire_reader *r, mc_value **out);
 
+/* A whole message (version byte, value, handle table) from/into a tree. */
+int mc_value_to_msg(const mc_value *v, mc_msg *out);
+int mc_value_from_msg(const mc_msg *msg, mc_value **out);
+
 #endif /* MC_VALUE_H */

@@ -119,9 +119,14 @@ static int check_callable_name(const char *name)
     return MC_OK;
 }
 
-int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, unsigned char *args,
-                           size_t args_len, unsigned char *kwargs, size_t kwargs_len, mc_future **out)
+int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, mc_msg *args, mc_msg *kwargs,
+                           mc_future **out)
 {
+    mc_msg none = {0};
+    if (!args)
+        args = &none;
+    if (!kwargs)
+        kwargs = &none;
     int rc = MC_OK;
     if (!mc_pool_valid(pool))
         rc = mc_fail(MC_EINVAL, "not a pool (NULL or freed handle)");
@@ -131,49 +136,31 @@ int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, unsigned
         rc = check_callable_name(target);
     else if (!target)
         rc = mc_fail(MC_EINVAL, "source is NULL");
-    if (rc != MC_OK) {
-        free(args);
-        free(kwargs);
-        return rc;
-    }
-    mc_task *task = calloc(1, sizeof *task);
+    mc_task *task = NULL;
     mc_future *fut = NULL;
-    if (!task || !(task->target = strdup(target)) || mc_future_create(&fut) != MC_OK) {
+    if (rc == MC_OK && (!(task = calloc(1, sizeof *task)) || !(task->target = strdup(target)) ||
+                        mc_future_create(&fut) != MC_OK))
+        rc = mc_fail(MC_ENOMEM, "out of memory queueing a task");
+    if (rc != MC_OK) {
         if (task)
             free(task->target);
         free(task);
-        free(args);
-        free(kwargs);
-        return mc_fail(MC_ENOMEM, "out of memory queueing a task");
+        mc_msg_clear(args);
+        mc_msg_clear(kwargs);
+        return rc;
     }
     task->kind = (mc_task_kind)kind;
     task->future = fut;
-    task->args = args;
-    task->args_len = args_len;
-    task->kwargs = kwargs;
-    task->kwargs_len = kwargs_len;
+    task->args = *args;
+    task->kwargs = *kwargs;
+    memset(args, 0, sizeof *args);
+    memset(kwargs, 0, sizeof *kwargs);
     rc = mc_pool_enqueue(pool, task); /* frees the task (and its future ref) on failure */
     if (rc != MC_OK) {
         mc_future_release(fut);
         return rc;
     }
     *out = fut;
-    return MC_OK;
-}
-
-static int encode_arg(const mc_value *v, const char *what, unsigned char **data, size_t *len)
-{
-    *data = NULL;
-    *len = 0;
-    if (!v)
-        return MC_OK;
-    mc_buf b = {0};
-    int rc = mc_wire_put_version(&b) == 0 ? mc_value_write(&b, v) : MC_ENOMEM;
-    if (rc != MC_OK) {
-        mc_buf_free(&b);
-        return rc == MC_ENOMEM ? mc_fail(rc, "out of memory encoding %s", what) : rc;
-    }
-    *data = mc_buf_detach(&b, len);
     return MC_OK;
 }
 
@@ -194,19 +181,18 @@ int mc_pool_submit_call(mc_pool *pool, const char *callable, const mc_value *arg
         return rc;
     if (!mc_pool_workers(pool))
         return mc_fail(MC_ECLOSED, "the pool is shut down: it takes no more tasks");
-    unsigned char *a, *k;
-    size_t alen, klen;
-    if ((rc = encode_arg(args, "args", &a, &alen)) != MC_OK)
+    mc_msg a = {0}, k = {0};
+    if (args && (rc = mc_value_to_msg(args, &a)) != MC_OK)
         return rc;
-    if ((rc = encode_arg(kwargs, "kwargs", &k, &klen)) != MC_OK) {
-        free(a);
+    if (kwargs && (rc = mc_value_to_msg(kwargs, &k)) != MC_OK) {
+        mc_msg_clear(&a);
         return rc;
     }
-    return mc_pool_submit_encoded(pool, MC_TASK_CALL, callable, a, alen, k, klen, out);
+    return mc_pool_submit_encoded(pool, MC_TASK_CALL, callable, &a, &k, out);
 }
 
 int mc_pool_submit_exec(mc_pool *pool, const char *source, mc_future **out)
 {
     mc_clear_error();
-    return mc_pool_submit_encoded(pool, MC_TASK_EXEC, source, NULL, 0, NULL, 0, out);
+    return mc_pool_submit_encoded(pool, MC_TASK_EXEC, source, NULL, NULL, out);
 }

@@ -38,9 +38,11 @@ mc_module_state *mc_module_get_state(PyObject *module);
 /* Appends a whole message (version byte and value). -1 with an exception
  * set on failure. */
 int mc_py_encode(mc_module_state *st, PyObject *obj, mc_buf *out);
-/* Decodes a whole message; NULL with an exception (ValueError for malformed
- * bytes, carrying the wire detail). */
-PyObject *mc_py_decode(mc_module_state *st, const void *data, size_t len);
+/* Decodes a whole message (handles become this interpreter's wrappers);
+ * NULL with an exception (ValueError for malformed bytes, with the detail). */
+PyObject *mc_py_decode(mc_module_state *st, const mc_msg *msg);
+/* Encodes obj as a whole message; -1 with an exception set. */
+int mc_py_encode_msg(mc_module_state *st, PyObject *obj, mc_msg *out);
 
 /* ---- runtime.c: the process's Python ---- */
 /* Makes sure Python runs and is ready for workers (starting it if nobody
@@ -71,10 +73,8 @@ int mc_py_pool_create(mc_py_engine_config *cfg, int workers, mc_pool **out);
 
 /* ---- api.c ---- */
 /* Queues a task whose arguments are already wire messages (either may be
- * NULL); takes ownership of target's copy and both buffers in every case. */
-struct mc_task;
-int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, unsigned char *args,
-                           size_t args_len, unsigned char *kwargs, size_t kwargs_len,
+ * NULL); takes the messages' contents in every case (they are left empty). */
+int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, mc_msg *args, mc_msg *kwargs,
                            mc_future **out);
 
 /* Fills an outcome from the exception being raised (clearing it). */

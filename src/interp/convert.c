@@ -203,6 +203,17 @@ int mc_py_encode(mc_module_state *st, PyObject *obj, mc_buf *out)
     return put_obj(st, out, obj, 0);
 }
 
+int mc_py_encode_msg(mc_module_state *st, PyObject *obj, mc_msg *out)
+{
+    mc_buf b = {0};
+    if (mc_py_encode(st, obj, &b) < 0) {
+        mc_buf_free(&b);
+        return -1;
+    }
+    mc_buf_to_msg(&b, out);
+    return 0;
+}
+
 /* ---- decoding ---------------------------------------------------------- */
 
 static PyObject *wire_error(void)
@@ -330,10 +341,10 @@ static PyObject *get_obj(mc_module_state *st, mc_wire_reader *r)
     }
 }
 
-PyObject *mc_py_decode(mc_module_state *st, const void *data, size_t len)
+PyObject *mc_py_decode(mc_module_state *st, const mc_msg *msg)
 {
     mc_wire_reader r;
-    if (mc_wire_reader_init(&r, data, len) != 0)
+    if (mc_wire_reader_init_msg(&r, msg) != 0)
         return wire_error();
     PyObject *o = get_obj(st, &r);
     if (o && mc_wire_reader_finish(&r) != 0) {

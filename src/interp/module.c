@@ -107,8 +107,8 @@ static PyObject *raise_remote(mc_module_state *st, mc_future *fut)
 {
     const mc_outcome *o = &fut->out;
     PyObject *exc = NULL;
-    if (o->err_pickle) {
-        exc = mc_py_decode(st, o->err_pickle, o->err_pickle_len);
+    if (o->err_pickle.data) {
+        exc = mc_py_decode(st, &o->err_pickle);
         if (exc && !PyExceptionInstance_Check(exc))
             Py_CLEAR(exc);
         PyErr_Clear();
@@ -144,7 +144,7 @@ static PyObject *future_result(PyObject *self, PyObject *args, PyObject *kw)
     int rc = wait_released(fut, timeout);
     switch (rc) {
     case MC_OK:
-        return mc_py_decode(st, fut->out.result, fut->out.result_len);
+        return mc_py_decode(st, &fut->out.result);
     case MC_ETIMEDOUT:
         return raise_cf("TimeoutError", "the task did not finish in time");
     case MC_ECANCELLED:
@@ -309,24 +309,18 @@ static PyObject *pool_submit(PyObject *self, PyObject *args, PyObject *kw)
     if (!PyArg_ParseTupleAndKeywords(args, kw, "s|OO:submit", kwlist, &name, &a, &k))
         return NULL;
     mc_module_state *st = state_of_type(Py_TYPE(self));
-    mc_buf ab = {0}, kb = {0};
-    if (a && a != Py_None && mc_py_encode(st, a, &ab) < 0)
-        goto fail;
-    if (k && k != Py_None && mc_py_encode(st, k, &kb) < 0)
-        goto fail;
-    size_t alen = 0, klen = 0;
-    unsigned char *araw = ab.len ? mc_buf_detach(&ab, &alen) : NULL;
-    unsigned char *kraw = kb.len ? mc_buf_detach(&kb, &klen) : NULL;
+    mc_msg am = {0}, km = {0};
+    if (a && a != Py_None && mc_py_encode_msg(st, a, &am) < 0)
+        return NULL;
+    if (k && k != Py_None && mc_py_encode_msg(st, k, &km) < 0) {
+        mc_msg_clear(&am);
+        return NULL;
+    }
     mc_future *fut;
-    int rc = mc_pool_submit_encoded(((PoolObject *)self)->pool, MC_TASK_CALL, name, araw, alen, kraw,
-                                    klen, &fut);
+    int rc = mc_pool_submit_encoded(((PoolObject *)self)->pool, MC_TASK_CALL, name, &am, &km, &fut);
     if (rc != MC_OK)
         return raise_mc(rc);
     return future_new_from(st, fut);
-fail:
-    mc_buf_free(&ab);
-    mc_buf_free(&kb);
-    return NULL;
 }
 
 static PyObject *pool_exec(PyObject *self, PyObject *args)

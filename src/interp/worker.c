@@ -112,11 +112,8 @@ void mc_py_outcome_from_exception(mc_module_state *st, int code, mc_outcome *out
     out->err_message = str_of(exc);
     out->err_traceback = format_traceback(st, exc);
     /* The exception itself, for Python callers that re-raise it by type. */
-    mc_buf b = {0};
-    if (mc_py_encode(st, exc, &b) == 0)
-        out->err_pickle = mc_buf_detach(&b, &out->err_pickle_len);
-    mc_buf_free(&b);
-    PyErr_Clear();
+    if (mc_py_encode_msg(st, exc, &out->err_pickle) < 0)
+        PyErr_Clear();
     Py_DECREF(exc);
 }
 
@@ -398,8 +395,8 @@ static PyObject *call_task(mc_py_worker *w, mc_task *task, int *code)
     }
     *code = MC_EPYTHON;
     PyObject *args = NULL, *kwargs = NULL, *res = NULL;
-    if (task->args) {
-        PyObject *seq = mc_py_decode(w->st, task->args, task->args_len);
+    if (task->args.data) {
+        PyObject *seq = mc_py_decode(w->st, &task->args);
         if (!seq)
             goto done;
         args = PyTuple_Check(seq) ? Py_NewRef(seq) : PySequence_Tuple(seq);
@@ -407,8 +404,8 @@ static PyObject *call_task(mc_py_worker *w, mc_task *task, int *code)
         if (!args)
             goto done;
     }
-    if (task->kwargs) {
-        kwargs = mc_py_decode(w->st, task->kwargs, task->kwargs_len);
+    if (task->kwargs.data) {
+        kwargs = mc_py_decode(w->st, &task->kwargs);
         if (!kwargs)
             goto done;
         if (!PyDict_Check(kwargs)) {
@@ -447,14 +444,10 @@ static void engine_run(void *state, mc_task *task)
             code = syntax ? MC_ESYNTAX : MC_EPYTHON;
     }
     if (res) {
-        mc_buf b = {0};
-        if (mc_py_encode(w->st, res, &b) == 0) {
+        if (mc_py_encode_msg(w->st, res, &out.result) == 0)
             out.code = MC_OK;
-            out.result = mc_buf_detach(&b, &out.result_len);
-        } else {
+        else
             mc_py_outcome_from_exception(w->st, MC_EENCODE, &out);
-        }
-        mc_buf_free(&b);
         Py_DECREF(res);
     } else {
         mc_py_outcome_from_exception(w->st, code, &out);

@@ -51,17 +51,10 @@ static void ce_run(void *state, mc_task *task)
     mc_value *in = NULL, *res = NULL;
     int64_t n = 0;
     mc_outcome out = {0};
-    if (mc_value_decode(task->args, task->args_len, &in) == MC_OK && mc_value_get_int(in, &n) == MC_OK &&
-        mc_value_new_int(2 * n, &res) == MC_OK) {
-        void *data;
-        size_t len;
-        if (mc_value_encode(res, &data, &len) == MC_OK) {
-            out.code = MC_OK;
-            out.result = data;
-            out.result_len = len;
-        }
-    }
-    if (!out.result)
+    if (mc_value_from_msg(&task->args, &in) == MC_OK && mc_value_get_int(in, &n) == MC_OK &&
+        mc_value_new_int(2 * n, &res) == MC_OK && mc_value_to_msg(res, &out.result) == MC_OK)
+        out.code = MC_OK;
+    if (!out.result.data)
         mc_outcome_set_error(&out, MC_EPYTHON, "TestError", "bad input", NULL);
     mc_value_free(in);
     mc_value_free(res);
@@ -88,17 +81,13 @@ static mc_future *submit_int(mc_pool *pool, int64_t n, int *rc_out)
 {
     mc_value *v;
     mc_value_new_int(n, &v);
-    void *data;
-    size_t len;
-    mc_value_encode(v, &data, &len);
-    mc_value_free(v);
     mc_task *task = calloc(1, sizeof *task);
+    assert_int_equal(mc_value_to_msg(v, &task->args), MC_OK);
+    mc_value_free(v);
     mc_future *fut;
     assert_int_equal(mc_future_create(&fut), MC_OK);
     task->kind = MC_TASK_CALL;
     task->target = strdup("test:twice");
-    task->args = data;
-    task->args_len = len;
     task->future = fut;
     int rc = mc_pool_enqueue(pool, task);
     if (rc_out)
