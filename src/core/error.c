@@ -50,3 +50,12 @@ void mc_clear_error(void)
 {
     last_detail[0] = '\0';
 }
+
+int mc_host_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_detail, sizeof last_detail, fmt, ap);
+    va_end(ap);
+    return code;
+}

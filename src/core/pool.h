@@ -16,9 +16,9 @@
 #include "task_queue.h"
 
 typedef struct mc_engine {
-    /* Prepares worker `index` on its own thread. Returns 0 and sets *state,
-     * or an MC_E* code and a malloc'd message in *errmsg. */
-    int (*start)(void *ctx, int index, void **state, char **errmsg);
+    /* Prepares worker `index` of `pool` on its own thread. Returns 0 and
+     * sets *state, or an MC_E* code and a malloc'd message in *errmsg. */
+    int (*start)(void *ctx, mc_pool *pool, int index, void **state, char **errmsg);
     /* Runs one task; must call mc_future_finish on task->future exactly once
      * (the core frees the task afterwards). */
     void (*run)(void *state, mc_task *task);
@@ -48,6 +48,14 @@ int mc_pool_valid(const mc_pool *pool);
 
 /* The engine context of a pool (for the interp bridge). */
 void *mc_pool_engine_ctx(mc_pool *pool);
+
+/* A new reference to the object published under name, or MC_ENOTFOUND. */
+int mc_pool_lookup(mc_pool *pool, const char *name, mc_shared **out);
+/* The published names, as a malloc'd NULL-terminated array of malloc'd
+ * strings (free each, then the array). */
+int mc_pool_names(mc_pool *pool, char ***out);
+/* The host function registered under name, or MC_ENOTFOUND. */
+int mc_pool_host_function(mc_pool *pool, const char *name, mc_host_fn *fn, void **ctx);
 
 /* Number of online CPUs (at least 1). */
 int mc_cpu_count(void);

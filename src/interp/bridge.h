@@ -24,6 +24,12 @@ typedef struct mc_module_state {
     PyTypeObject *future_type;    /* _manycore.Future (low-level) */
     PyObject *remote_error;       /* _manycore.RemoteError */
     int worker_id;                /* index of this interpreter's worker, -1 if none */
+    mc_pool *pool;                /* the pool of this worker, NULL if none */
+    PyTypeObject *array_type;     /* _manycore.SharedArray */
+    PyTypeObject *channel_type;   /* _manycore.Channel */
+    PyTypeObject *host_function_type;
+    PyObject *host_error;         /* _manycore.HostError */
+    PyObject *channel_closed;     /* _manycore.ChannelClosed */
 } mc_module_state;
 
 /* ---- module.c ---- */
@@ -33,6 +39,19 @@ extern PyModuleDef mc_module_def;
  * Returns a new reference or NULL with an exception set. */
 PyObject *mc_module_install(void);
 mc_module_state *mc_module_get_state(PyObject *module);
+
+/* ---- shared_types.c, channel_type.c: shared objects seen from Python ---- */
+extern PyType_Spec mc_array_spec, mc_shared_map_spec, mc_host_function_spec, mc_host_namespace_spec,
+    mc_channel_spec;
+/* _manycore.select(channels, timeout=None) */
+PyObject *mc_py_select(PyObject *module, PyObject *args, PyObject *kw);
+struct mc_shared;
+/* This interpreter's new wrapper for obj (a SharedArray or a Channel). */
+PyObject *mc_py_wrap_shared(mc_module_state *st, struct mc_shared *obj);
+/* The shared object a wrapper holds (borrowed), or NULL if o is none. */
+struct mc_shared *mc_py_shared_of(mc_module_state *st, PyObject *o);
+int mc_py_shared_traverse(PyObject *self, visitproc visit, void *arg);
+void mc_py_shared_dealloc(PyObject *self);
 
 /* ---- convert.c: Python objects <-> wire messages ---- */
 /* Appends a whole message (version byte and value). -1 with an exception

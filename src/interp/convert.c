@@ -191,6 +191,8 @@ static int put_obj(mc_module_state *st, mc_buf *b, PyObject *o, int depth)
         return put_dict(st, b, o, depth);
     else if (tp == &PySet_Type)
         return put_set(st, b, o, depth);
+    else if (mc_py_shared_of(st, o))
+        rc = mc_wire_put_handle(b, mc_py_shared_of(st, o));
     else
         return put_pickle(st, b, o);
     return rc == 0 ? 0 : nomem();
@@ -329,6 +331,12 @@ static PyObject *get_obj(mc_module_state *st, mc_wire_reader *r)
         PyObject *v = PyObject_CallOneArg(st->pickle_loads, raw);
         Py_DECREF(raw);
         return v;
+    }
+    case MC_TAG_HANDLE: {
+        struct mc_shared *obj;
+        if (mc_wire_read_handle(r, &obj) != 0)
+            return wire_error();
+        return mc_py_wrap_shared(st, obj);
     }
     case MC_TAG_TUPLE:
     case MC_TAG_LIST:

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "future.h"
 #include "pool.h"
+#include "shared.h"
 
 mc_module_state *mc_module_get_state(PyObject *module)
 {
@@ -350,6 +351,22 @@ static PyObject *pool_shutdown(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
+static PyObject *pool_publish(PyObject *self, PyObject *args)
+{
+    const char *name;
+    PyObject *obj;
+    if (!PyArg_ParseTuple(args, "sO:publish", &name, &obj))
+        return NULL;
+    mc_shared *shared = mc_py_shared_of(state_of_type(Py_TYPE(self)), obj);
+    if (!shared)
+        return PyErr_Format(PyExc_TypeError, "only a SharedArray or a Channel can be published, not %.100s",
+                            Py_TYPE(obj)->tp_name);
+    int rc = mc_pool_publish(((PoolObject *)self)->pool, name, shared);
+    if (rc != MC_OK)
+        return raise_mc(rc);
+    Py_RETURN_NONE;
+}
+
 static PyObject *pool_get_workers(PyObject *self, void *Py_UNUSED(closure))
 {
     return PyLong_FromLong(mc_pool_workers(((PoolObject *)self)->pool));
@@ -361,6 +378,8 @@ static PyMethodDef pool_methods[] = {
      "Queue a call of 'module:qualname'; return a Future."},
     {"exec", pool_exec, METH_VARARGS,
      "exec(source)\n--\n\nQueue source code for one worker's __main__; return a Future."},
+    {"publish", pool_publish, METH_VARARGS,
+     "publish(name, obj)\n--\n\nMake a SharedArray or Channel reachable as manycore.shared[name] in the workers."},
     {"shutdown", (PyCFunction)(void (*)(void))pool_shutdown, METH_VARARGS | METH_KEYWORDS,
      "shutdown(cancel=False)\n--\n\nStop the workers (running or cancelling queued tasks)."},
     {NULL, NULL, 0, NULL},
@@ -409,8 +428,36 @@ static PyMethodDef module_methods[] = {
     {"worker_id", mod_worker_id, METH_NOARGS,
      "worker_id()\n--\n\nIndex of the worker running this code, or None outside a worker."},
     {"cpu_count", mod_cpu_count, METH_NOARGS, "cpu_count()\n--\n\nNumber of online CPUs."},
+    {"select", (PyCFunction)(void (*)(void))mc_py_select, METH_VARARGS | METH_KEYWORDS,
+     "select(channels, timeout=None)\n--\n\n"
+     "Receive from whichever channel has a message first; return (channel, obj).\n"
+     "Raises ChannelClosed when every channel is closed and drained, TimeoutError on timeout."},
     {NULL, NULL, 0, NULL},
 };
+
+/* Creates a heap type from spec into *slot and adds it to the module
+ * (under `name`, or its own name when name is NULL). */
+static int add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **slot)
+{
+    *slot = (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, NULL);
+    return *slot && PyModule_AddType(m, *slot) == 0 ? 0 : -1;
+}
+
+/* An instance of a namespace type (shared, host), added as module attribute. */
+static int add_instance(PyObject *m, PyType_Spec *spec, const char *attr)
+{
+    PyTypeObject *tp = (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, NULL);
+    if (!tp)
+        return -1;
+    PyObject *obj = (PyObject *)PyObject_GC_New(PyObject, tp);
+    Py_DECREF(tp);
+    if (!obj)
+        return -1;
+    PyObject_GC_Track(obj);
+    int rc = PyModule_AddObjectRef(m, attr, obj);
+    Py_DECREF(obj);
+    return rc;
+}
 
 static int module_exec(PyObject *m)
 {
@@ -429,6 +476,21 @@ static int module_exec(PyObject *m)
         PyExc_Exception, NULL);
     if (!st->remote_error || PyModule_AddObjectRef(m, "RemoteError", st->remote_error) < 0)
         return -1;
+    if (add_type(m, &mc_array_spec, &st->array_type) < 0 || add_type(m, &mc_channel_spec, &st->channel_type) < 0 ||
+        add_type(m, &mc_host_function_spec, &st->host_function_type) < 0)
+        return -1;
+    if (add_instance(m, &mc_shared_map_spec, "shared") < 0 || add_instance(m, &mc_host_namespace_spec, "host") < 0)
+        return -1;
+    st->host_error = PyErr_NewExceptionWithDoc("_manycore.HostError",
+                                               "A host function reported a failure; the message is the host's.",
+                                               PyExc_RuntimeError, NULL);
+    if (!st->host_error || PyModule_AddObjectRef(m, "HostError", st->host_error) < 0)
+        return -1;
+    st->channel_closed = PyErr_NewExceptionWithDoc("_manycore.ChannelClosed",
+                                                   "The channel is closed (and, for receivers, drained).",
+                                                   PyExc_Exception, NULL);
+    if (!st->channel_closed || PyModule_AddObjectRef(m, "ChannelClosed", st->channel_closed) < 0)
+        return -1;
     if (PyModule_AddStringConstant(m, "__version__", MC_VERSION_STRING) < 0)
         return -1;
     return 0;
@@ -445,6 +507,11 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->pool_type);
     Py_VISIT(st->future_type);
     Py_VISIT(st->remote_error);
+    Py_VISIT(st->array_type);
+    Py_VISIT(st->channel_type);
+    Py_VISIT(st->host_function_type);
+    Py_VISIT(st->host_error);
+    Py_VISIT(st->channel_closed);
     return 0;
 }
 
@@ -459,6 +526,11 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->pool_type);
     Py_CLEAR(st->future_type);
     Py_CLEAR(st->remote_error);
+    Py_CLEAR(st->array_type);
+    Py_CLEAR(st->channel_type);
+    Py_CLEAR(st->host_function_type);
+    Py_CLEAR(st->host_error);
+    Py_CLEAR(st->channel_closed);
     return 0;
 }
 

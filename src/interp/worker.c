@@ -252,7 +252,7 @@ static char *errmsg_from_exception(mc_module_state *st, const char *what, int in
     return msg;
 }
 
-static int engine_start(void *ctx, int index, void **state, char **errmsg)
+static int engine_start(void *ctx, mc_pool *pool, int index, void **state, char **errmsg)
 {
     mc_py_engine_config *cfg = ctx;
     mc_py_worker *w = calloc(1, sizeof *w);
@@ -288,6 +288,7 @@ static int engine_start(void *ctx, int index, void **state, char **errmsg)
     }
     w->st = mc_module_get_state(w->module);
     w->st->worker_id = index;
+    w->st->pool = pool;
     w->callables = PyDict_New();
     PyObject *main_mod = PyImport_AddModuleRef("__main__");
     if (!w->callables || !main_mod) {

@@ -27,9 +27,10 @@ typedef struct counting_engine {
     int run_delay_us;
 } counting_engine;
 
-static int ce_start(void *ctx, int index, void **state, char **errmsg)
+static int ce_start(void *ctx, mc_pool *pool, int index, void **state, char **errmsg)
 {
     counting_engine *ce = ctx;
+    (void)pool;
     if (index == ce->fail_worker) {
         *errmsg = strdup("worker refused to start (test)");
         return MC_ESTART;
