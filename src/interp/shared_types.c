@@ -265,6 +265,10 @@ static int to_int64(PyObject *o, int64_t *out)
 static PyObject *array_load(PyObject *self, PyObject *arg)
 {
     mc_buffer *b = buf_of(self);
+    if (!b->atomic_type) {
+        atomic_error(b, MC_ETYPE);
+        return NULL;
+    }
     size_t i;
     int64_t v;
     if (checked_index(b, arg, &i) < 0)
@@ -276,6 +280,10 @@ static PyObject *array_load(PyObject *self, PyObject *arg)
 static PyObject *array_store(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     mc_buffer *b = buf_of(self);
+    if (!b->atomic_type) {
+        atomic_error(b, MC_ETYPE);
+        return NULL;
+    }
     size_t i;
     int64_t v;
     if (!check_nargs("store", nargs, 2) || checked_index(b, args[0], &i) < 0 ||
@@ -288,6 +296,10 @@ static PyObject *array_store(PyObject *self, PyObject *const *args, Py_ssize_t n
 static PyObject *array_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     mc_buffer *b = buf_of(self);
+    if (!b->atomic_type) {
+        atomic_error(b, MC_ETYPE);
+        return NULL;
+    }
     size_t i;
     int64_t v, old;
     if (!check_nargs("add", nargs, 2) || checked_index(b, args[0], &i) < 0 ||
@@ -300,6 +312,10 @@ static PyObject *array_add(PyObject *self, PyObject *const *args, Py_ssize_t nar
 static PyObject *array_exchange(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     mc_buffer *b = buf_of(self);
+    if (!b->atomic_type) {
+        atomic_error(b, MC_ETYPE);
+        return NULL;
+    }
     size_t i;
     int64_t v, old;
     if (!check_nargs("exchange", nargs, 2) || checked_index(b, args[0], &i) < 0 ||
@@ -312,6 +328,10 @@ static PyObject *array_exchange(PyObject *self, PyObject *const *args, Py_ssize_
 static PyObject *array_compare_exchange(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     mc_buffer *b = buf_of(self);
+    if (!b->atomic_type) {
+        atomic_error(b, MC_ETYPE);
+        return NULL;
+    }
     size_t i;
     int64_t expected, desired;
     int swapped;

@@ -299,6 +299,25 @@ static void send_msg_takes_the_message_only_on_success(void **state)
     mc_shared_free(ch);
 }
 
+static void unencodable_value_is_refused_and_nothing_is_queued(void **state)
+{
+    (void)state;
+    mc_shared *ch = new_channel(1);
+    mc_value *deep = NULL;
+    assert_int_equal(mc_value_new_list(&deep), MC_OK);
+    for (int i = 0; i < MC_WIRE_MAX_DEPTH + 10; i++) {
+        mc_value *outer = NULL;
+        assert_int_equal(mc_value_new_list(&outer), MC_OK);
+        assert_int_equal(mc_value_append(outer, deep), MC_OK);
+        deep = outer;
+    }
+    assert_int_equal(mc_channel_send(ch, deep, 0), MC_EENCODE);
+    assert_int_equal(mc_channel_len(ch), 0);
+    assert_int_equal(send_int(ch, 1, 0), MC_OK); /* the slot is still free */
+    mc_value_free(deep);
+    mc_shared_free(ch);
+}
+
 /* ------------------------------------------------------------------------
  * Closing
  * ------------------------------------------------------------------------ */
@@ -519,6 +538,31 @@ static void select_over_many_channels_wakes_on_any(void **state)
         mc_shared_free(chs[i]);
 }
 
+static void several_selects_on_one_channel_each_get_a_message(void **state)
+{
+    (void)state;
+    mc_shared *chs[2] = {new_channel(4), new_channel(4)};
+    blocked_call sel[3];
+    for (int i = 0; i < 3; i++) {
+        sel[i] = (blocked_call){.chs = chs, .n = 2, .timeout_ms = -1};
+        start(&sel[i], do_select);
+    }
+    sleep_ms(20);
+    assert_int_equal(send_int(chs[1], 1, -1), MC_OK);
+    assert_int_equal(send_int(chs[0], 2, -1), MC_OK);
+    assert_int_equal(send_int(chs[1], 4, -1), MC_OK);
+    int64_t sum = 0;
+    for (int i = 0; i < 3; i++) {
+        join(&sel[i]);
+        assert_int_equal(sel[i].rc, MC_OK);
+        assert_int_equal(sel[i].index, sel[i].value == 2 ? 0 : 1);
+        sum += sel[i].value;
+    }
+    assert_int_equal(sum, 7); /* each message went to exactly one select */
+    for (int i = 0; i < 2; i++)
+        mc_shared_free(chs[i]);
+}
+
 static void select_serves_every_ready_channel(void **state)
 {
     (void)state;
@@ -638,7 +682,11 @@ static void destroying_a_channel_with_queued_messages_frees_them(void **state)
     mc_shared *buf = NULL;
     assert_int_equal(mc_buffer_wrap(&o, &buf), MC_OK);
 
-    mc_shared *ch = new_channel(8);
+    mc_shared *ch = new_channel(4);
+    for (int i = 0; i < 3; i++) { /* move the head, so the queue wraps */
+        assert_int_equal(send_int(ch, i, 0), MC_OK);
+        expect_int(ch);
+    }
     mc_value *v;
     assert_int_equal(mc_value_new_shared(buf, &v), MC_OK);
     assert_int_equal(mc_channel_send(ch, v, 0), MC_OK);
@@ -646,6 +694,7 @@ static void destroying_a_channel_with_queued_messages_frees_them(void **state)
     assert_int_equal(mc_value_pack(&v, "[s y]", "some text", "bytes", (size_t)5), MC_OK);
     assert_int_equal(mc_channel_send(ch, v, 0), MC_OK);
     mc_value_free(v);
+    assert_int_equal(send_int(ch, 3, 0), MC_OK);
     mc_shared_free(buf);
     assert_int_equal(atomic_load(&released), 0); /* the message still holds it */
 
@@ -696,6 +745,8 @@ static void null_and_foreign_handles_are_rejected(void **state)
     assert_int_equal(mc_channel_select(&ch, 0, 0, &index, &out), MC_EINVAL);
     assert_int_equal(mc_channel_select(&ch, 1, 0, NULL, &out), MC_EINVAL);
     assert_int_equal(mc_channel_select(&ch, 1, 0, &index, NULL), MC_EINVAL);
+    assert_int_equal(mc_channel_select_msg(&ch, 1, 0, NULL, &msg), MC_EINVAL);
+    assert_int_equal(mc_channel_select_msg(&ch, 1, 0, &index, NULL), MC_EINVAL);
     assert_int_equal(mc_channel_new(4, NULL), MC_EINVAL);
 
     /* None of that touched the real channel. */
@@ -728,6 +779,7 @@ int main(void)
         cmocka_unit_test(blocked_receiver_gets_a_later_message),
         cmocka_unit_test(blocked_sender_proceeds_once_a_receiver_makes_room),
         cmocka_unit_test(send_msg_takes_the_message_only_on_success),
+        cmocka_unit_test(unencodable_value_is_refused_and_nothing_is_queued),
         cmocka_unit_test(close_lets_receivers_drain_then_reports_closed),
         cmocka_unit_test(send_on_closed_channel_fails),
         cmocka_unit_test(close_is_idempotent),
@@ -736,6 +788,7 @@ int main(void)
         cmocka_unit_test(select_receives_from_whichever_is_ready),
         cmocka_unit_test(select_wakes_when_a_message_arrives),
         cmocka_unit_test(select_over_many_channels_wakes_on_any),
+        cmocka_unit_test(several_selects_on_one_channel_each_get_a_message),
         cmocka_unit_test(select_serves_every_ready_channel),
         cmocka_unit_test(select_reports_closed_only_when_all_closed_and_drained),
         cmocka_unit_test(close_wakes_a_blocked_select),

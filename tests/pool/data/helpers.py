@@ -47,3 +47,17 @@ def keywords(a, b=0, *, c=0):
 
 
 NOT_CALLABLE = 42
+
+
+def count_up(counter, n):
+    for _ in range(n):
+        counter.add(0, 1)
+
+
+def produce(channel, producer, n):
+    for seq in range(n):
+        channel.send((producer, seq))
+
+
+def send_one(channel, value):
+    channel.send(value)
