@@ -315,6 +315,20 @@ MC_API int mc_pool_submit_call(mc_pool *pool, const char *callable,
                                const mc_value *args, const mc_value *kwargs,
                                mc_future **out);
 
+/* Options for mc_pool_submit_call_ex. Zero-initialise; zero means default. */
+typedef struct mc_call_options {
+    /* > 0: once the task has run this many milliseconds, TimeoutError is
+     * raised inside its Python code (at its next bytecode boundary: a
+     * blocking C call such as time.sleep finishes first). The worker
+     * survives and takes the next task. */
+    long timeout_ms;
+} mc_call_options;
+
+/* mc_pool_submit_call with options (options may be NULL). */
+MC_API int mc_pool_submit_call_ex(mc_pool *pool, const char *callable, const mc_value *args,
+                                  const mc_value *kwargs, const mc_call_options *options,
+                                  mc_future **out);
+
 /* Submits Python source code, run in the executing worker's __main__
  * namespace (so definitions persist in that worker). If the last statement
  * is an expression its value is the task's result, as in an interactive
@@ -368,6 +382,15 @@ MC_API int mc_future_error(const mc_future *fut, const char **type,
 /* Cancels a task that has not started: it will never run and the future
  * ends with MC_ECANCELLED. MC_EBUSY if it is already running or has ended. */
 MC_API int mc_future_cancel(mc_future *fut);
+
+/* Stops a task that is already running: concurrent.futures.CancelledError
+ * is raised inside its Python code (at its next bytecode boundary; code that
+ * catches it goes on), so it ends with MC_EPYTHON unless it handles the
+ * exception; its worker survives. A task still queued is cancelled as by
+ * mc_future_cancel. MC_EBUSY if it has already ended. Waits at most one
+ * switch interval (5 ms) for the worker's interpreter. Not to be called
+ * concurrently with mc_pool_close of its pool. */
+MC_API int mc_future_interrupt(mc_future *fut);
 
 /* Releases the caller's reference. A task still queued or running goes on;
  * its outcome is dropped. NULL is a no-op. */

@@ -33,6 +33,7 @@
 #define MC_CHANNEL_MAX_CAPACITY ((size_t)1 << 24)
 #define MC_CHANNEL_FIRST_SLOTS 16 /* the ring grows on demand up to capacity */
 #define MC_CHANNEL_SPIN_NS 20000  /* how long a waiter spins before sleeping */
+#define MC_CHANNEL_FOREVER_MS (100LL * 366 * 86400 * 1000)
 #define MC_SELECT_STACK_LINKS 8   /* selects over more channels allocate links */
 #define WOULD_BLOCK 1             /* internal: neither done nor failed yet */
 
@@ -108,6 +109,10 @@ typedef struct deadline {
 
 static void deadline_start(deadline *d, long timeout_ms)
 {
+    /* Beyond a century the nanosecond arithmetic would overflow; nobody
+     * can tell such a wait from waiting for ever. */
+    if ((long long)timeout_ms > MC_CHANNEL_FOREVER_MS)
+        timeout_ms = -1;
     long long now = now_ns();
     d->timeout_ms = timeout_ms;
     d->spin_until_ns = now + MC_CHANNEL_SPIN_NS;

@@ -19,6 +19,7 @@
 #include "blocking.h"
 #include "error.h"
 #include "future.h"
+#include "pool.h"
 #include "value.h"
 
 #define MC_FUTURE_MAGIC 0x6d634675u /* "mcFu" */
@@ -277,6 +278,17 @@ int mc_future_cancel(mc_future *fut)
     if (mc_future_try_cancel(fut))
         return MC_OK;
     return mc_fail(MC_EBUSY, "the task has already %s", is_done(fut) ? "ended" : "started");
+}
+
+int mc_future_interrupt(mc_future *fut)
+{
+    if (!future_ok(fut))
+        return mc_fail(MC_EINVAL, "mc_future_interrupt: NULL or freed future");
+    if (mc_future_try_cancel(fut))
+        return MC_OK;
+    if (is_done(fut) || !fut->pool || mc_pool_interrupt(fut->pool, fut, MC_ECANCELLED) != MC_OK)
+        return mc_fail(MC_EBUSY, "the task has already ended");
+    return MC_OK;
 }
 
 void mc_future_free(mc_future *fut)

@@ -47,6 +47,7 @@ struct mc_future {
     mc_future_done_fn on_done;
     void *on_done_ctx;
     atomic_int running_worker; /* worker index while RUNNING, else -1 */
+    mc_pool *pool;             /* set when queued; valid while the task runs */
 };
 
 /* A new PENDING future with two references: the caller's and the task's. */

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blocking.h"
@@ -37,6 +38,9 @@ typedef struct worker_slot {
     mc_pool *pool;
     int index;
     void *state;
+    /* The running task's deadline, for the watchdog (under watch_lock). */
+    mc_future *timed;          /* referenced while set */
+    long long deadline_ns;
 } worker_slot;
 
 struct mc_pool {
@@ -59,6 +63,14 @@ struct mc_pool {
     size_t nobjects;
     host_function *hosts;
     size_t nhosts;
+    /* The watchdog interrupts tasks that outlive their timeout. Started on
+     * the first task that has one, so pools that never time out pay
+     * nothing. */
+    pthread_mutex_t watch_lock;
+    pthread_cond_t watch_cond;
+    pthread_t watchdog;
+    int watchdog_started;
+    int watchdog_stop;
 };
 
 static _Thread_local worker_slot *current_slot;
@@ -103,6 +115,82 @@ static void report_start(mc_pool *pool, int rc, char *errmsg)
     free(errmsg);
 }
 
+static long long monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void *watchdog_main(void *arg);
+
+/* Arms (fut != NULL) or disarms this worker's deadline. */
+static void watch(worker_slot *slot, mc_future *fut, long timeout_ms)
+{
+    mc_pool *pool = slot->pool;
+    mc_future *old;
+    pthread_mutex_lock(&pool->watch_lock);
+    old = slot->timed;
+    slot->timed = fut;
+    if (fut) {
+        atomic_fetch_add(&fut->refs, 1);
+        slot->deadline_ns = monotonic_ns() + (long long)timeout_ms * 1000000LL;
+        if (!pool->watchdog_started &&
+            pthread_create(&pool->watchdog, NULL, watchdog_main, pool) == 0)
+            pool->watchdog_started = 1;
+        pthread_cond_signal(&pool->watch_cond);
+    }
+    pthread_mutex_unlock(&pool->watch_lock);
+    if (old)
+        mc_future_release(old);
+}
+
+static void *watchdog_main(void *arg)
+{
+    mc_pool *pool = arg;
+    pthread_mutex_lock(&pool->watch_lock);
+    while (!pool->watchdog_stop) {
+        long long now = monotonic_ns(), next = 0;
+        worker_slot *due = NULL;
+        for (int i = 0; i < pool->nworkers; i++) {
+            worker_slot *s = &pool->slots[i];
+            if (!s->timed)
+                continue;
+            if (s->deadline_ns <= now) {
+                due = s;
+                break;
+            }
+            if (!next || s->deadline_ns < next)
+                next = s->deadline_ns;
+        }
+        if (due) {
+            /* Interrupt outside the lock: it may wait for the worker's GIL. */
+            mc_future *fut = due->timed;
+            due->timed = NULL;
+            pthread_mutex_unlock(&pool->watch_lock);
+            if (pool->engine.interrupt)
+                pool->engine.interrupt(due->state, fut, MC_ETIMEDOUT);
+            mc_future_release(fut);
+            pthread_mutex_lock(&pool->watch_lock);
+        } else if (next) {
+            struct timespec ts = {(time_t)(next / 1000000000LL), (long)(next % 1000000000LL)};
+            pthread_cond_timedwait(&pool->watch_cond, &pool->watch_lock, &ts);
+        } else {
+            pthread_cond_wait(&pool->watch_cond, &pool->watch_lock);
+        }
+    }
+    pthread_mutex_unlock(&pool->watch_lock);
+    return NULL;
+}
+
+int mc_pool_interrupt(mc_pool *pool, mc_future *fut, int reason)
+{
+    int w = atomic_load(&fut->running_worker);
+    if (w < 0 || w >= pool->nworkers || !pool->engine.interrupt)
+        return MC_EBUSY;
+    return pool->engine.interrupt(pool->slots[w].state, fut, reason);
+}
+
 static void run_one(worker_slot *slot, mc_task *task)
 {
     mc_pool *pool = slot->pool;
@@ -110,7 +198,11 @@ static void run_one(worker_slot *slot, mc_task *task)
         mc_task_free(task); /* cancelled while queued: already ended */
         return;
     }
+    if (task->timeout_ms > 0)
+        watch(slot, task->future, task->timeout_ms);
     pool->engine.run(slot->state, task);
+    if (task->timeout_ms > 0)
+        watch(slot, NULL, 0);
     if (atomic_load(&task->future->state) != MC_FUTURE_DONE) {
         /* An engine that forgot to end the task must not leave it hanging. */
         mc_outcome out;
@@ -156,6 +248,13 @@ static void stop_and_join(mc_pool *pool, int started, mc_close_mode mode)
         cancel_tasks(mc_task_queue_take_all(&pool->queue));
     for (int i = 0; i < started; i++)
         pthread_join(pool->threads[i], NULL);
+    pthread_mutex_lock(&pool->watch_lock);
+    pool->watchdog_stop = 1;
+    pthread_cond_signal(&pool->watch_cond);
+    int watching = pool->watchdog_started;
+    pthread_mutex_unlock(&pool->watch_lock);
+    if (watching)
+        pthread_join(pool->watchdog, NULL);
     /* Nothing can be left, but if it were, it must still end exactly once. */
     cancel_tasks(mc_task_queue_take_all(&pool->queue));
     pool->joined = 1;
@@ -174,6 +273,8 @@ static void pool_free(mc_pool *pool)
         free(pool->hosts[i].name);
     free(pool->hosts);
     pthread_mutex_destroy(&pool->names_lock);
+    pthread_mutex_destroy(&pool->watch_lock);
+    pthread_cond_destroy(&pool->watch_cond);
     mc_task_queue_destroy(&pool->queue);
     pthread_cond_destroy(&pool->life_cond);
     pthread_mutex_destroy(&pool->life_lock);
@@ -211,6 +312,12 @@ int mc_pool_create(const mc_engine *engine, void *ctx, int workers, mc_pool **ou
     pthread_mutex_init(&pool->life_lock, NULL);
     pthread_cond_init(&pool->life_cond, NULL);
     pthread_mutex_init(&pool->names_lock, NULL);
+    pthread_mutex_init(&pool->watch_lock, NULL);
+    pthread_condattr_t cattr;
+    pthread_condattr_init(&cattr);
+    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->watch_cond, &cattr);
+    pthread_condattr_destroy(&cattr);
     pool->magic = MC_POOL_MAGIC;
 
     pthread_attr_t attr;
@@ -252,6 +359,7 @@ int mc_pool_create(const mc_engine *engine, void *ctx, int workers, mc_pool **ou
 
 int mc_pool_enqueue(mc_pool *pool, mc_task *task)
 {
+    task->future->pool = pool;
     if (atomic_load_explicit(&pool->shut_down, memory_order_relaxed) ||
         mc_task_queue_push(&pool->queue, task) != 0) {
         mc_task_free(task);

@@ -26,6 +26,11 @@ typedef struct mc_engine {
     void (*stop)(void *state);
     /* Frees ctx when the pool is freed (may be NULL). */
     void (*destroy)(void *ctx);
+    /* Makes the task of `fut`, if worker `state` is still running it, stop:
+     * reason MC_ECANCELLED (mc_future_interrupt) or MC_ETIMEDOUT (its
+     * timeout). Called from any thread; MC_OK if delivered, MC_EBUSY if the
+     * task was no longer running there. May be NULL (not supported). */
+    int (*interrupt)(void *state, mc_future *fut, int reason);
 } mc_engine;
 
 /* Creates a pool of `workers` threads driven by engine, returns once all are
@@ -37,6 +42,9 @@ int mc_pool_create(const mc_engine *engine, void *ctx, int workers, mc_pool **ou
  * pool is shut down: the task's future is then left unfinished and freed
  * with the task. */
 int mc_pool_enqueue(mc_pool *pool, mc_task *task);
+
+/* Interrupts the running task of fut (see mc_engine.interrupt). */
+int mc_pool_interrupt(mc_pool *pool, mc_future *fut, int reason);
 
 /* Index of the pool worker running on this thread, or -1. */
 int mc_pool_current_worker(void);

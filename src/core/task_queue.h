@@ -26,6 +26,7 @@ typedef struct mc_task {
     char *target;
     mc_msg args;
     mc_msg kwargs;
+    long timeout_ms; /* > 0: interrupted with MC_ETIMEDOUT after running this long */
 } mc_task;
 
 void mc_task_free(mc_task *task);

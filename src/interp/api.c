@@ -120,7 +120,7 @@ static int check_callable_name(const char *name)
 }
 
 int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, mc_msg *args, mc_msg *kwargs,
-                           mc_future **out)
+                           long timeout_ms, mc_future **out)
 {
     mc_msg none = {0};
     if (!args)
@@ -150,6 +150,7 @@ int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, mc_msg *
         return rc;
     }
     task->kind = (mc_task_kind)kind;
+    task->timeout_ms = timeout_ms;
     task->future = fut;
     task->args = *args;
     task->kwargs = *kwargs;
@@ -167,7 +168,16 @@ int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, mc_msg *
 int mc_pool_submit_call(mc_pool *pool, const char *callable, const mc_value *args,
                         const mc_value *kwargs, mc_future **out)
 {
+    return mc_pool_submit_call_ex(pool, callable, args, kwargs, NULL, out);
+}
+
+int mc_pool_submit_call_ex(mc_pool *pool, const char *callable, const mc_value *args,
+                           const mc_value *kwargs, const mc_call_options *options, mc_future **out)
+{
     mc_clear_error();
+    long timeout_ms = options ? options->timeout_ms : 0;
+    if (timeout_ms < 0)
+        return mc_fail(MC_EINVAL, "timeout_ms must be >= 0 (0: none), not %ld", timeout_ms);
     if (!mc_pool_valid(pool))
         return mc_fail(MC_EINVAL, "mc_pool_submit_call: not a pool (NULL or freed handle)");
     if (args && mc_value_type(args) != MC_TYPE_TUPLE && mc_value_type(args) != MC_TYPE_LIST)
@@ -188,11 +198,11 @@ int mc_pool_submit_call(mc_pool *pool, const char *callable, const mc_value *arg
         mc_msg_clear(&a);
         return rc;
     }
-    return mc_pool_submit_encoded(pool, MC_TASK_CALL, callable, &a, &k, out);
+    return mc_pool_submit_encoded(pool, MC_TASK_CALL, callable, &a, &k, timeout_ms, out);
 }
 
 int mc_pool_submit_exec(mc_pool *pool, const char *source, mc_future **out)
 {
     mc_clear_error();
-    return mc_pool_submit_encoded(pool, MC_TASK_EXEC, source, NULL, NULL, out);
+    return mc_pool_submit_encoded(pool, MC_TASK_EXEC, source, NULL, NULL, 0, out);
 }

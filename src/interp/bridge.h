@@ -94,7 +94,7 @@ int mc_py_pool_create(mc_py_engine_config *cfg, int workers, mc_pool **out);
 /* Queues a task whose arguments are already wire messages (either may be
  * NULL); takes the messages' contents in every case (they are left empty). */
 int mc_pool_submit_encoded(mc_pool *pool, int kind, const char *target, mc_msg *args, mc_msg *kwargs,
-                           mc_future **out);
+                           long timeout_ms, mc_future **out);
 
 /* Fills an outcome from the exception being raised (clearing it). */
 struct mc_outcome;

@@ -17,7 +17,9 @@
 #include "error.h"
 #include "future.h"
 #include "pool.h"
+#include "channel.h"
 #include "shared.h"
+#include "value.h"
 
 mc_module_state *mc_module_get_state(PyObject *module)
 {
@@ -177,12 +179,69 @@ static PyObject *future_cancel(PyObject *self, PyObject *Py_UNUSED(ignored))
     return PyBool_FromLong(mc_future_cancel(((FutureObject *)self)->fut) == MC_OK);
 }
 
+static PyObject *future_interrupt(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = mc_future_interrupt(((FutureObject *)self)->fut);
+    Py_END_ALLOW_THREADS
+    return PyBool_FromLong(rc == MC_OK);
+}
+
+/* The completion notice of _notify: sends token to a channel, on the thread
+ * that ends the task (no GIL needed: the channel is C). */
+typedef struct notice {
+    mc_shared *channel;
+    int64_t token;
+} notice;
+
+static void send_notice(mc_future *fut, void *ctx)
+{
+    (void)fut;
+    notice *n = ctx;
+    mc_value *v;
+    mc_msg msg = {0};
+    if (mc_value_new_int(n->token, &v) == MC_OK) {
+        if (mc_value_to_msg(v, &msg) == MC_OK && mc_channel_send_msg(n->channel, &msg, -1) != MC_OK)
+            mc_msg_clear(&msg);
+        mc_value_free(v);
+    }
+    mc_shared_decref(n->channel);
+    free(n);
+}
+
+static PyObject *future_notify(PyObject *self, PyObject *args)
+{
+    PyObject *ch;
+    long long token;
+    if (!PyArg_ParseTuple(args, "OL:_notify", &ch, &token))
+        return NULL;
+    mc_module_state *st = state_of_type(Py_TYPE(self));
+    mc_shared *obj = mc_py_shared_of(st, ch);
+    if (!obj || mc_shared_get_kind(obj) != MC_SHARED_CHANNEL)
+        return PyErr_Format(PyExc_TypeError, "_notify needs a Channel");
+    notice *n = malloc(sizeof *n);
+    if (!n)
+        return PyErr_NoMemory();
+    n->channel = mc_shared_incref(obj);
+    n->token = token;
+    Py_BEGIN_ALLOW_THREADS
+    mc_future_on_done(((FutureObject *)self)->fut, send_notice, n);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef future_methods[] = {
     {"result", (PyCFunction)(void (*)(void))future_result, METH_VARARGS | METH_KEYWORDS,
      "result(timeout=None)\n--\n\nWait for the task; return its value or raise its exception."},
     {"wait", future_wait, METH_VARARGS, "wait(timeout=None)\n--\n\nWait; True if the task ended."},
     {"done", future_done, METH_NOARGS, "done()\n--\n\nTrue if the task has ended."},
     {"cancel", future_cancel, METH_NOARGS, "cancel()\n--\n\nCancel if not started; True if cancelled."},
+    {"interrupt", future_interrupt, METH_NOARGS,
+     "interrupt()\n--\n\nCancel if queued, else raise CancelledError inside the running task;\n"
+     "False if it had already ended."},
+    {"_notify", future_notify, METH_VARARGS,
+     "_notify(channel, token)\n--\n\nSend token to channel when the task ends (once)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -304,11 +363,14 @@ static void pool_dealloc(PyObject *self)
 
 static PyObject *pool_submit(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"callable", "args", "kwargs", NULL};
+    static char *kwlist[] = {"callable", "args", "kwargs", "timeout", NULL};
     const char *name;
-    PyObject *a = NULL, *k = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|OO:submit", kwlist, &name, &a, &k))
+    PyObject *a = NULL, *k = NULL, *t = NULL;
+    double timeout;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|OOO:submit", kwlist, &name, &a, &k, &t) ||
+        parse_timeout(t, &timeout) < 0)
         return NULL;
+    long timeout_ms = timeout < 0 ? 0 : (timeout * 1000.0 < 1.0 ? 1 : (long)(timeout * 1000.0 + 0.5));
     mc_module_state *st = state_of_type(Py_TYPE(self));
     mc_msg am = {0}, km = {0};
     if (a && a != Py_None && mc_py_encode_msg(st, a, &am) < 0)
@@ -318,7 +380,7 @@ static PyObject *pool_submit(PyObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     mc_future *fut;
-    int rc = mc_pool_submit_encoded(((PoolObject *)self)->pool, MC_TASK_CALL, name, &am, &km, &fut);
+    int rc = mc_pool_submit_encoded(((PoolObject *)self)->pool, MC_TASK_CALL, name, &am, &km, timeout_ms, &fut);
     if (rc != MC_OK)
         return raise_mc(rc);
     return future_new_from(st, fut);
@@ -374,8 +436,9 @@ static PyObject *pool_get_workers(PyObject *self, void *Py_UNUSED(closure))
 
 static PyMethodDef pool_methods[] = {
     {"submit", (PyCFunction)(void (*)(void))pool_submit, METH_VARARGS | METH_KEYWORDS,
-     "submit(callable, args=None, kwargs=None)\n--\n\n"
-     "Queue a call of 'module:qualname'; return a Future."},
+     "submit(callable, args=None, kwargs=None, timeout=None)\n--\n\n"
+     "Queue a call of 'module:qualname'; return a Future. With a timeout (seconds),\n"
+     "TimeoutError is raised inside the call once it has run that long."},
     {"exec", pool_exec, METH_VARARGS,
      "exec(source)\n--\n\nQueue source code for one worker's __main__; return a Future."},
     {"publish", pool_publish, METH_VARARGS,

@@ -26,6 +26,10 @@ typedef struct mc_py_worker {
     PyObject *main_dict;     /* __main__.__dict__ (borrowed from the module) */
     PyObject *callables;     /* "module:qualname" -> callable */
     PyObject *compile_helper; /* see run_source */
+    PyInterpreterState *interp;
+    unsigned long thread_id;  /* of this worker thread, for async exceptions */
+    mc_future *current;       /* the running task's future; changed only under our GIL */
+    PyObject *cancelled_error; /* concurrent.futures.CancelledError, on first interrupt */
 } mc_py_worker;
 
 static void engine_destroy(void *ctx)
@@ -280,6 +284,8 @@ static int engine_start(void *ctx, mc_pool *pool, int index, void **state, char 
         return MC_ESTART;
     }
     /* Now w->ts is current and holds the new interpreter's own GIL. */
+    w->interp = PyThreadState_GetInterpreter(w->ts);
+    w->thread_id = PyThread_get_thread_ident();
     const char *what = NULL;
     w->module = mc_module_install();
     if (!w->module) {
@@ -339,6 +345,7 @@ static void engine_stop(void *state)
     PyEval_RestoreThread(w->ts);
     Py_CLEAR(w->callables);
     Py_CLEAR(w->compile_helper);
+    Py_CLEAR(w->cancelled_error);
     Py_CLEAR(w->module);
     Py_EndInterpreter(w->ts);
     free(w);
@@ -435,6 +442,7 @@ static void engine_run(void *state, mc_task *task)
     mc_py_worker *w = state;
     mc_outcome out = {0};
     PyEval_RestoreThread(w->ts);
+    w->current = task->future;
     int code = MC_EPYTHON;
     PyObject *res = NULL;
     if (task->kind == MC_TASK_CALL)
@@ -453,8 +461,51 @@ static void engine_run(void *state, mc_task *task)
     } else {
         mc_py_outcome_from_exception(w->st, code, &out);
     }
+    /* An interrupt that arrived as the task was returning must not hit the
+     * next task: drop any pending asynchronous exception, under our GIL. */
+    w->current = NULL;
+    PyThreadState_SetAsyncExc(w->thread_id, NULL);
+    PyErr_Clear();
     PyEval_SaveThread();
     mc_future_finish(task->future, &out);
+}
+
+/* Raises TimeoutError or CancelledError inside the task of `fut`, if this
+ * worker still runs it. Called on another thread: it attaches a temporary
+ * thread state of the worker's interpreter (waiting for its GIL, at most a
+ * switch interval), checks w->current under that GIL (the worker changes
+ * it only while holding it), and queues the exception for the worker's
+ * thread (cpython-notes.md §6). */
+static int engine_interrupt(void *state, mc_future *fut, int reason)
+{
+    mc_py_worker *w = state;
+    PyThreadState *caller = PyThreadState_GetUnchecked();
+    if (caller)
+        PyEval_SaveThread();
+    PyThreadState *ts = PyThreadState_New(w->interp);
+    int rc = MC_EBUSY;
+    if (ts) {
+        PyEval_RestoreThread(ts);
+        if (w->current == fut) {
+            PyObject *exc = PyExc_TimeoutError;
+            if (reason == MC_ECANCELLED) {
+                if (!w->cancelled_error) {
+                    PyObject *cf = PyImport_ImportModule("concurrent.futures");
+                    w->cancelled_error = cf ? PyObject_GetAttrString(cf, "CancelledError") : NULL;
+                    Py_XDECREF(cf);
+                    PyErr_Clear();
+                }
+                exc = w->cancelled_error ? w->cancelled_error : PyExc_KeyboardInterrupt;
+            }
+            if (PyThreadState_SetAsyncExc(w->thread_id, exc) == 1)
+                rc = MC_OK;
+        }
+        PyThreadState_Clear(ts);
+        PyThreadState_DeleteCurrent();
+    }
+    if (caller)
+        PyEval_RestoreThread(caller);
+    return rc;
 }
 
 /* A thread that holds a GIL while it blocks on the core (a host embedding
@@ -483,6 +534,7 @@ int mc_py_pool_create(mc_py_engine_config *cfg, int workers, mc_pool **out)
         .run = engine_run,
         .stop = engine_stop,
         .destroy = engine_destroy,
+        .interrupt = engine_interrupt,
     };
     return mc_pool_create(&engine, cfg, workers, out);
 }

@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -254,6 +255,20 @@ static void blocked_receiver_gets_a_later_message(void **state)
     join(&r);
     assert_int_equal(r.rc, MC_OK);
     assert_int_equal(r.value, 99);
+    mc_shared_free(ch);
+}
+
+static void huge_timeout_waits_like_forever(void **state)
+{
+    (void)state;
+    mc_shared *ch = new_channel(1);
+    blocked_call r = {.ch = ch, .timeout_ms = LONG_MAX};
+    start(&r, do_recv);
+    sleep_ms(20);
+    assert_int_equal(send_int(ch, 5, LONG_MAX), MC_OK);
+    join(&r);
+    assert_int_equal(r.rc, MC_OK);
+    assert_int_equal(r.value, 5);
     mc_shared_free(ch);
 }
 
@@ -586,6 +601,84 @@ static void select_serves_every_ready_channel(void **state)
         mc_shared_free(chs[i]);
 }
 
+#define SELECT_STRESS_PER_PRODUCER 20000
+
+typedef struct select_stress {
+    mc_shared *chs[2];
+    atomic_uchar seen[2][SELECT_STRESS_PER_PRODUCER];
+    atomic_long received;
+    atomic_int failures;
+} select_stress;
+
+typedef struct select_role {
+    pthread_t thread;
+    select_stress *st;
+    int id;
+} select_role;
+
+static void *select_stress_produce(void *arg)
+{
+    select_role *p = arg;
+    for (int64_t seq = 0; seq < SELECT_STRESS_PER_PRODUCER; seq++)
+        if (send_int(p->st->chs[p->id], seq, -1) != MC_OK)
+            atomic_fetch_add(&p->st->failures, 1);
+    return NULL;
+}
+
+static void *select_stress_consume(void *arg)
+{
+    select_role *c = arg;
+    select_stress *st = c->st;
+    int64_t last[2] = {-1, -1};
+    for (;;) {
+        size_t index = 0;
+        mc_value *v = NULL;
+        int64_t seq = -1;
+        int rc = mc_channel_select(st->chs, 2, -1, &index, &v);
+        if (rc == MC_ECLOSED)
+            break;
+        if (rc != MC_OK || index > 1 || mc_value_get_int(v, &seq) != MC_OK || seq < 0 ||
+            seq >= SELECT_STRESS_PER_PRODUCER || seq <= last[index] ||
+            atomic_exchange(&st->seen[index][seq], 1) != 0) {
+            atomic_fetch_add(&st->failures, 1);
+        } else {
+            last[index] = seq;
+            atomic_fetch_add(&st->received, 1);
+        }
+        mc_value_free(v);
+    }
+    return NULL;
+}
+
+static void select_stress_loses_and_duplicates_nothing(void **state)
+{
+    (void)state;
+    select_stress *st = calloc(1, sizeof *st);
+    assert_non_null(st);
+    st->chs[0] = new_channel(8);
+    st->chs[1] = new_channel(8);
+    select_role producers[2], consumers[3];
+    for (int i = 0; i < 3; i++) {
+        consumers[i] = (select_role){.st = st, .id = i};
+        assert_int_equal(pthread_create(&consumers[i].thread, NULL, select_stress_consume, &consumers[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        producers[i] = (select_role){.st = st, .id = i};
+        assert_int_equal(pthread_create(&producers[i].thread, NULL, select_stress_produce, &producers[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(producers[i].thread, NULL), 0);
+        assert_int_equal(mc_channel_close(st->chs[i]), MC_OK);
+    }
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_join(consumers[i].thread, NULL), 0);
+    assert_int_equal(atomic_load(&st->failures), 0);
+    assert_int_equal(atomic_load(&st->received), 2L * SELECT_STRESS_PER_PRODUCER);
+    for (int i = 0; i < 2; i++)
+        mc_shared_free(st->chs[i]);
+    free(st);
+}
+
 static void select_reports_closed_only_when_all_closed_and_drained(void **state)
 {
     (void)state;
@@ -777,6 +870,7 @@ int main(void)
         cmocka_unit_test(full_channel_send_times_out),
         cmocka_unit_test(empty_channel_recv_times_out),
         cmocka_unit_test(blocked_receiver_gets_a_later_message),
+        cmocka_unit_test(huge_timeout_waits_like_forever),
         cmocka_unit_test(blocked_sender_proceeds_once_a_receiver_makes_room),
         cmocka_unit_test(send_msg_takes_the_message_only_on_success),
         cmocka_unit_test(unencodable_value_is_refused_and_nothing_is_queued),
@@ -790,6 +884,7 @@ int main(void)
         cmocka_unit_test(select_over_many_channels_wakes_on_any),
         cmocka_unit_test(several_selects_on_one_channel_each_get_a_message),
         cmocka_unit_test(select_serves_every_ready_channel),
+        cmocka_unit_test(select_stress_loses_and_duplicates_nothing),
         cmocka_unit_test(select_reports_closed_only_when_all_closed_and_drained),
         cmocka_unit_test(close_wakes_a_blocked_select),
         cmocka_unit_test(select_times_out),

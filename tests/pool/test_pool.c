@@ -380,6 +380,63 @@ static void queued_task_can_be_cancelled_running_one_cannot(void **unused)
     mc_pool_close(pool, MC_CLOSE_WAIT);
 }
 
+static void running_task_is_interrupted_and_its_worker_survives(void **unused)
+{
+    (void)unused;
+    mc_pool_options o = {.workers = 1, .sys_path = test_path};
+    mc_pool *pool;
+    assert_int_equal(mc_pool_open(&o, &pool), MC_OK);
+    char flag[64], source[256];
+    snprintf(flag, sizeof flag, "/tmp/manycore-test-spinning-%d", (int)getpid());
+    remove(flag);
+    snprintf(source, sizeof source, "open('%s', 'w').close()\nwhile True:\n    pass\n", flag);
+    mc_future *f;
+    assert_int_equal(mc_pool_submit_exec(pool, source, &f), MC_OK);
+    while (access(flag, F_OK) != 0)
+        nanosleep(&(struct timespec){0, 1000000L}, NULL);
+    assert_int_equal(mc_future_interrupt(f), MC_OK);
+    assert_int_equal(mc_future_wait(f, -1), MC_EPYTHON);
+    const char *type, *tb;
+    assert_int_equal(mc_future_error(f, &type, NULL, &tb), MC_OK);
+    assert_string_equal(type, "concurrent.futures._base.CancelledError");
+    assert_non_null(strstr(tb, "File \"<manycore>\", line 2"));
+    assert_int_equal(mc_future_interrupt(f), MC_EBUSY); /* already ended */
+    mc_future_free(f);
+    remove(flag);
+    assert_int_equal(mc_pool_submit_exec(pool, "6 * 7", &f), MC_OK);
+    assert_int_equal(mc_future_wait(f, -1), MC_OK);
+    mc_future_free(f);
+    mc_pool_close(pool, MC_CLOSE_WAIT);
+}
+
+static void call_past_its_timeout_raises_timeout_error_inside(void **unused)
+{
+    (void)unused;
+    mc_pool_options o = {.workers = 1, .sys_path = test_path};
+    mc_pool *pool;
+    assert_int_equal(mc_pool_open(&o, &pool), MC_OK);
+    mc_call_options co = {.timeout_ms = 100};
+    mc_future *f;
+    assert_int_equal(mc_pool_submit_call_ex(pool, "helpers:spin_forever", NULL, NULL, &co, &f), MC_OK);
+    assert_int_equal(mc_future_wait(f, -1), MC_EPYTHON);
+    const char *type, *tb;
+    assert_int_equal(mc_future_error(f, &type, NULL, &tb), MC_OK);
+    assert_string_equal(type, "TimeoutError");
+    assert_non_null(strstr(tb, "spin_forever"));
+    mc_future_free(f);
+    /* A task that ends in time is untouched, and the worker goes on. */
+    mc_value *a;
+    assert_int_equal(mc_value_pack(&a, "(i)", (int64_t)21), MC_OK);
+    co.timeout_ms = 10000;
+    assert_int_equal(mc_pool_submit_call_ex(pool, "helpers:twice", a, NULL, &co, &f), MC_OK);
+    mc_value_free(a);
+    assert_int_equal(mc_future_wait(f, -1), MC_OK);
+    mc_future_free(f);
+    co.timeout_ms = -1;
+    assert_int_equal(mc_pool_submit_call_ex(pool, "helpers:twice", NULL, NULL, &co, &f), MC_EINVAL);
+    mc_pool_close(pool, MC_CLOSE_WAIT);
+}
+
 static void shutdown_cancel_cancels_queued_work(void **unused)
 {
     (void)unused;
@@ -551,6 +608,8 @@ int main(void)
         cmocka_unit_test(non_plain_results_travel_pickled_as_objects),
         cmocka_unit_test(closed_pool_rejects_submit),
         cmocka_unit_test(queued_task_can_be_cancelled_running_one_cannot),
+        cmocka_unit_test(running_task_is_interrupted_and_its_worker_survives),
+        cmocka_unit_test(call_past_its_timeout_raises_timeout_error_inside),
         cmocka_unit_test(shutdown_cancel_cancels_queued_work),
         cmocka_unit_test(wait_times_out_on_a_long_task),
         cmocka_unit_test(init_source_error_fails_open_with_the_traceback),

@@ -61,3 +61,8 @@ def produce(channel, producer, n):
 
 def send_one(channel, value):
     channel.send(value)
+
+
+def spin_forever():
+    while True:
+        pass
