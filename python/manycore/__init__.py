@@ -1,20 +1,44 @@
 """manycore — Python on every core of one process.
 
-This package is thin over the `_manycore` extension: a pool of worker
-threads, each running its own subinterpreter with its own GIL.
+A pool of isolated CPython interpreters, one per worker thread, each with
+its own GIL, truly in parallel, sharing memory without copying:
 
-    >>> import manycore
-    >>> pool = manycore.LowLevelPool(2)
-    >>> pool.submit("math:factorial", (20,)).result()
-    2432902008176640000
-    >>> pool.shutdown()
+    import manycore
 
-Inside a worker, `manycore.worker_id()` is the worker's index (None
-elsewhere). The concurrent.futures-style `manycore.Pool` is built on this
-low-level pool.
+    def square(x):
+        return x * x
+
+    if __name__ == "__main__":
+        with manycore.Pool() as pool:              # one worker per CPU
+            print(list(pool.map(square, range(10))))
+
+`manycore.Pool` is a concurrent.futures.Executor (submit, map, shutdown,
+as_completed, wait). `SharedArray` and `Channel` are shared by every
+interpreter; `Pipeline` chains stages of workers with channels. Inside a
+worker, `worker_id()`, `shared` (objects the host published) and `host`
+(the host's native functions) are available. See docs/python.md.
 """
+from _manycore import (
+    Channel,
+    ChannelClosed,
+    HostError,
+    RemoteError,
+    SharedArray,
+    __version__,
+    cpu_count,
+    host,
+    select,
+    shared,
+    worker_id,
+)
 from _manycore import Future as LowLevelFuture
 from _manycore import Pool as LowLevelPool
-from _manycore import RemoteError, __version__, cpu_count, worker_id
 
-__all__ = ["LowLevelPool", "LowLevelFuture", "RemoteError", "cpu_count", "worker_id", "__version__"]
+from ._pipeline import Pipeline
+from ._pool import Future, Pool
+
+__all__ = [
+    "Pool", "Future", "Pipeline", "SharedArray", "Channel", "ChannelClosed", "select",
+    "HostError", "RemoteError", "worker_id", "shared", "host", "cpu_count",
+    "LowLevelPool", "LowLevelFuture", "__version__",
+]

@@ -7,9 +7,9 @@
  * on not_empty. A select cannot sleep on n condition variables at once, so
  * it brings its own: a waiter (mutex, condvar, flag) on its stack, linked
  * into every channel it watches. A send or a close on a channel raises the
- * flag of each waiter linked there. Lock order is channel, then waiter; no
- * thread ever holds two channel locks, and a selecting thread takes its
- * waiter's lock only on its own, so the order can never be reversed.
+ * flag of each waiter linked there. Lock order is channel, then waiter: no
+ * thread ever holds two channel locks, and a selecting thread holds no
+ * channel lock while it holds its waiter's, so the order is never reversed.
  *
  * Like futures, a wait spins briefly before it sleeps: a ping-pong between
  * two threads then never pays a futex wake-up on either side, and the
@@ -33,7 +33,7 @@
 #define MC_CHANNEL_MAX_CAPACITY ((size_t)1 << 24)
 #define MC_CHANNEL_FIRST_SLOTS 16 /* the ring grows on demand up to capacity */
 #define MC_CHANNEL_SPIN_NS 20000  /* how long a waiter spins before sleeping */
-#define MC_CHANNEL_FOREVER_MS (100LL * 366 * 86400 * 1000)
+#define MC_CHANNEL_FOREVER_MS (100LL * 366 * 86400 * 1000) /* longer waits never end */
 #define MC_SELECT_STACK_LINKS 8   /* selects over more channels allocate links */
 #define WOULD_BLOCK 1             /* internal: neither done nor failed yet */
 
@@ -464,9 +464,10 @@ static mc_channel *nth(const select_set *s, size_t i)
 
 /* One pass over the channels from `start`: MC_OK with a message, MC_ECLOSED
  * when every channel is closed and drained, else WOULD_BLOCK. Reading the
- * count without the lock is safe: a message it misses was pushed after the
- * caller registered its waiter (registration takes each lock), so that push
- * fires the waiter; and a closed channel with nothing queued stays so. */
+ * count without the lock is safe: a message a pass misses was pushed after
+ * it looked, so either the caller's waiter was registered by then (that
+ * takes each lock) and the push fires it, or the caller registers later and
+ * its next pass sees the message; and a closed, empty channel stays so. */
 static int select_pass(const select_set *s, size_t start, size_t *index, mc_msg *out)
 {
     size_t drained = 0;

@@ -24,7 +24,7 @@
 
 #define MC_FUTURE_MAGIC 0x6d634675u /* "mcFu" */
 #define MC_FUTURE_DEAD 0xdeadf00du
-#define MC_SPIN_NS 20000           /* how long a waiter spins before sleeping */
+#define MC_SPIN_NS 50000           /* how long a waiter spins before sleeping */
 
 static int future_ok(const mc_future *fut)
 {

@@ -10,7 +10,7 @@
 
 #include "task_queue.h"
 
-#define MC_POP_SPIN_NS 30000
+#define MC_POP_SPIN_NS 100000
 
 void mc_task_free(mc_task *task)
 {

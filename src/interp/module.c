@@ -174,6 +174,12 @@ static PyObject *future_done(PyObject *self, PyObject *Py_UNUSED(ignored))
     return PyBool_FromLong(mc_future_done(((FutureObject *)self)->fut));
 }
 
+static PyObject *future_cancelled(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    mc_future *fut = ((FutureObject *)self)->fut;
+    return PyBool_FromLong(mc_future_done(fut) && mc_future_wait(fut, 0) == MC_ECANCELLED);
+}
+
 static PyObject *future_cancel(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     return PyBool_FromLong(mc_future_cancel(((FutureObject *)self)->fut) == MC_OK);
@@ -236,6 +242,8 @@ static PyMethodDef future_methods[] = {
      "result(timeout=None)\n--\n\nWait for the task; return its value or raise its exception."},
     {"wait", future_wait, METH_VARARGS, "wait(timeout=None)\n--\n\nWait; True if the task ended."},
     {"done", future_done, METH_NOARGS, "done()\n--\n\nTrue if the task has ended."},
+    {"cancelled", future_cancelled, METH_NOARGS,
+     "cancelled()\n--\n\nTrue if the task was cancelled before it started."},
     {"cancel", future_cancel, METH_NOARGS, "cancel()\n--\n\nCancel if not started; True if cancelled."},
     {"interrupt", future_interrupt, METH_NOARGS,
      "interrupt()\n--\n\nCancel if queued, else raise CancelledError inside the running task;\n"
