@@ -14,7 +14,7 @@ const char *mc_strerror(int code)
     case MC_OK: return "success";
     case MC_EINVAL: return "invalid argument";
     case MC_ENOMEM: return "out of memory";
-    case MC_ECLOSED: return "pool is closed";
+    case MC_ECLOSED: return "closed (a shut-down pool or a closed channel)";
     case MC_ETIMEDOUT: return "timed out";
     case MC_ECANCELLED: return "task was cancelled";
     case MC_EPYTHON: return "task raised a Python exception";

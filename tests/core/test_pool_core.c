@@ -424,7 +424,7 @@ static void null_and_foreign_handles_are_rejected(void **unused)
     assert_int_equal(mc_pool_shutdown((mc_pool *)not_a_handle, MC_CLOSE_WAIT), MC_EINVAL);
     assert_int_equal(mc_pool_close(NULL, MC_CLOSE_WAIT), MC_OK);
     assert_int_equal(mc_pool_workers(NULL), 0);
-    assert_string_equal(mc_strerror(MC_ECLOSED), "pool is closed");
+    assert_string_equal(mc_strerror(MC_ECLOSED), "closed (a shut-down pool or a closed channel)");
     assert_string_equal(mc_strerror(12345), "unknown error code");
 }
 
