@@ -101,7 +101,7 @@ MC_API const char *mc_python_version(void);
 #define MC_ESTART    -15   /* Python or a worker interpreter could not start */
 #define MC_ESYSTEM   -16   /* an operating-system call failed (threads, clocks) */
 
-/* A short, static, English description of a result code ("pool is closed").
+/* A short, static, English description of a result code ("timed out").
  * Never NULL: unknown codes give "unknown error code". */
 MC_API const char *mc_strerror(int code);
 

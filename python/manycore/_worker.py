@@ -53,13 +53,34 @@ class _ExtensionGuard(importlib.abc.MetaPathFinder):
         return None
 
 
+class _MainScriptLoader(importlib.abc.Loader):
+    """Runs the main script as __mp_main__, flagged so that a Pool created by
+    unguarded top-level code is refused instead of recursing."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def create_module(self, spec):
+        return self._inner.create_module(spec)
+
+    def exec_module(self, module):
+        global _bootstrapping
+        _bootstrapping = True
+        try:
+            self._inner.exec_module(module)
+        finally:
+            _bootstrapping = False
+
+
 class _MainScriptFinder(importlib.abc.MetaPathFinder):
     """Loads the main script, on first use, as the module __mp_main__."""
 
     def find_spec(self, name, path, target=None):
         if name != "__mp_main__" or not _main_path:
             return None
-        return importlib.util.spec_from_file_location("__mp_main__", _main_path)
+        spec = importlib.util.spec_from_file_location("__mp_main__", _main_path)
+        spec.loader = _MainScriptLoader(spec.loader)
+        return spec
 
 
 def _main_getattr(name):
