@@ -43,7 +43,7 @@ typedef struct mc_buffer {
     ssize_t shape[MC_MAX_DIMS];
     ssize_t strides[MC_MAX_DIMS];
     int readonly;
-    int owned;                 /* manycore allocated data (mc_array_new) */
+    int owned;                 /* mc_array_new's data: 1 malloc'd, 2 mapped */
     char atomic_type;          /* integer code usable by atomics, or 0 */
     mc_release_fn release;
     void *release_ctx;
