@@ -14,6 +14,11 @@ def noop():
     return None
 
 
+def trivial(x):
+    """The trivial task every runner maps over range(N) for throughput."""
+    return x
+
+
 # --- bench_sharing.py: moving data between interpreters -------------------
 
 def touch(buf):
