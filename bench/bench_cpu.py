@@ -1,14 +1,17 @@
 """CPU-bound pure Python: serial, threading, processes, raw subinterpreters
-and manycore, in one run, on the same task set.
+and manycore (the low-level _manycore.Pool and the manycore.Pool package),
+in one run, on the same task set.
 
-    build/python3 bench/bench_cpu.py [--tasks 24] [--n 28] [--workers 2] [--repeat 3]
+    build/python3 bench/bench_cpu.py [--tasks 24] [--n 28] [--workers 2] [--repeat 3] [--kv FILE]
 
 Each figure is the best of --repeat runs (the machine is shared and noisy);
 pools are started and warmed before timing, so these are compute times.
 Prints a Markdown table: wall time, speed-up over serial, and manycore's
-ratio to each anchor.
+ratio to each anchor. With --kv, also writes "key value" lines to FILE
+(bench/run reads the package's speed-ups from them).
 """
 import argparse
+import multiprocessing
 import os
 import sys
 import threading
@@ -19,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_tasks  # noqa: E402
 import _manycore  # noqa: E402
+import manycore  # noqa: E402
 
 
 def best(fn, repeat):
@@ -77,12 +81,26 @@ def run_manycore(args, pool):
     return go
 
 
+def run_package(args, pool):
+    return lambda: list(pool.map(bench_tasks.fib, [args.n] * args.tasks))
+
+
+def time_package(args, workers):
+    """Best time of the manycore.Pool package with this many workers."""
+    with manycore.Pool(workers) as pool:
+        list(pool.map(bench_tasks.fib, [10] * workers))  # started and warm
+        t, res = best(run_package(args, pool), args.repeat)
+        assert res == [bench_tasks.fib(args.n)] * args.tasks, res[:3]
+    return t
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=24)
     ap.add_argument("--n", type=int, default=28)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--kv", help="also write key value lines to this file")
     args = ap.parse_args()
 
     expect = [bench_tasks.fib(args.n)] * args.tasks
@@ -95,7 +113,10 @@ def main():
         t, res = best(run_threads(args, ex), args.repeat)
         assert res == expect
     rows.append((f"threading ({args.workers} threads)", t))
-    with ProcessPoolExecutor(args.workers) as ex:
+    # forkserver, as in bench_latency.py: no manycore pool exists yet here,
+    # but forking a process that runs worker threads is unsafe, and this
+    # keeps the anchor the same wherever this block moves.
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("forkserver")) as ex:
         list(ex.map(bench_tasks.fib, [10] * args.workers * 2))
         t, res = best(run_processes(args, ex), args.repeat)
         assert res == expect
@@ -118,17 +139,31 @@ def main():
     finally:
         pool.shutdown()
     rows.append((f"**manycore ({args.workers} workers)**", t))
+    mc, mc_row = t, len(rows) - 1  # the reference of the last column
+    p1 = time_package(args, 1)
+    rows.append(("manycore.Pool package (1 worker)", p1))
+    pw = time_package(args, args.workers)
+    rows.append((f"manycore.Pool package ({args.workers} workers)", pw))
 
     serial = rows[0][1]
-    mc = rows[-1][1]
     print(f"CPU-bound: {args.tasks} × fib({args.n}), best of {args.repeat}, "
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
     print("| runner | wall (s) | speed-up vs serial | manycore is faster by |")
     print("|---|---:|---:|---:|")
-    for name, t in rows:
-        ratio = "—" if t is mc else f"{t / mc:.2f}×"
+    for i, (name, t) in enumerate(rows):
+        ratio = "—" if i == mc_row else f"{t / mc:.2f}×"
         print(f"| {name} | {t:.3f} | {serial / t:.2f}× | {ratio} |")
     print(f"\nmanycore, {args.workers} workers vs 1 worker: {t1 / mc:.2f}×")
+    print(f"manycore.Pool (package), {args.workers} workers vs 1 worker: {p1 / pw:.2f}×; "
+          f"vs serial: {serial / pw:.2f}×")
+    if args.kv:
+        with open(args.kv, "w") as f:
+            f.write(f"cpu.workers {args.workers}\n")
+            f.write(f"cpu.serial_s {serial:.4f}\n")
+            f.write(f"cpu.low_speedup {serial / mc:.3f}\n")
+            f.write(f"cpu.low_scaling {t1 / mc:.3f}\n")
+            f.write(f"cpu.pkg_speedup {serial / pw:.3f}\n")
+            f.write(f"cpu.pkg_scaling {p1 / pw:.3f}\n")
 
 
 if __name__ == "__main__":
