@@ -1,7 +1,7 @@
 # Thin wrapper over CMake for the README's commands.
 #   make        build everything into build/
 #   make test   build, then run every test through ctest
-#   make demo   build, then run the demo (1 worker vs all workers)
+#   make demo   build, then run the flagship: toolpath planning over a shared mesh
 #   make bench  build, then run the benchmarks against the anchors
 BUILD ?= build
 CMAKE ?= cmake
@@ -21,7 +21,7 @@ test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: all
-	$(BUILD)/examples/speedup/manycore-speedup
+	$(BUILD)/examples/clearing/manycore-clearing --output $(BUILD)/clearing-out
 
 bench: all
 	bench/run $(BUILD)
