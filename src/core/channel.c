@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "spin.h"
 #include "blocking.h"
 #include "channel.h"
 #include "error.h"
@@ -92,13 +93,6 @@ static int is_closed(const mc_channel *c)
 
 /* ---- time ---------------------------------------------------------------- */
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* A wait's end, fixed once per call so wake-ups that find nothing to do
  * never stretch it. Only meaningful for timeout_ms > 0. */
 typedef struct deadline {
@@ -113,7 +107,7 @@ static void deadline_start(deadline *d, long timeout_ms)
      * can tell such a wait from waiting for ever. */
     if ((long long)timeout_ms > MC_CHANNEL_FOREVER_MS)
         timeout_ms = -1;
-    long long now = now_ns();
+    long long now = mc_now_ns();
     d->timeout_ms = timeout_ms;
     d->spin_until_ns = now + MC_CHANNEL_SPIN_NS;
     if (timeout_ms > 0) {
@@ -136,25 +130,16 @@ static int wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, const deadlin
     return pthread_cond_timedwait(cond, lock, &d->at) == ETIMEDOUT;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /* Spins until ready(arg) holds or the spin time is over; returns whether
  * it held. */
 static int spin_for(int (*ready)(const void *), const void *arg, const deadline *d)
 {
     for (int i = 0;; i++) {
-        cpu_relax();
+        mc_cpu_relax();
         if (ready(arg))
             return 1;
         if ((i & 63) == 63) {
-            if (now_ns() >= d->spin_until_ns)
+            if (mc_now_ns() >= d->spin_until_ns)
                 return 0;
             /* The thread we wait for may have been woken onto our CPU. */
             sched_yield();

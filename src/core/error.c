@@ -37,11 +37,17 @@ const char *mc_errmsg(void)
     return last_detail;
 }
 
+static int set_detail(int code, const char *fmt, va_list ap)
+{
+    vsnprintf(last_detail, sizeof last_detail, fmt, ap);
+    return code;
+}
+
 int mc_fail(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_detail, sizeof last_detail, fmt, ap);
+    code = set_detail(code, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -51,11 +57,12 @@ void mc_clear_error(void)
     last_detail[0] = '\0';
 }
 
+/* The public face of mc_fail, for host functions (see manycore.h). */
 int mc_host_fail(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_detail, sizeof last_detail, fmt, ap);
+    code = set_detail(code, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "spin.h"
 #include "blocking.h"
 #include "error.h"
 #include "future.h"
@@ -159,22 +160,6 @@ static int is_done(const mc_future *fut)
     return atomic_load_explicit(&fut->state, memory_order_acquire) == MC_FUTURE_DONE;
 }
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 int mc_future_wait(mc_future *fut, long timeout_ms)
 {
     if (!future_ok(fut))
@@ -184,14 +169,14 @@ int mc_future_wait(mc_future *fut, long timeout_ms)
     if (timeout_ms == 0)
         return MC_ETIMEDOUT;
 
-    long long start = now_ns();
+    long long start = mc_now_ns();
     long long spin_until = start + MC_SPIN_NS;
     for (int i = 0;; i++) {
-        cpu_relax();
+        mc_cpu_relax();
         if (is_done(fut))
             return fut->out.code;
         if ((i & 63) == 63) {
-            if (now_ns() >= spin_until)
+            if (mc_now_ns() >= spin_until)
                 break;
             /* The thread we wait for may have been woken onto our CPU:
              * let it run rather than spin it out of its time slice. */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spin.h"
 #include "blocking.h"
 #include "error.h"
 #include "pool.h"
@@ -115,13 +116,6 @@ static void report_start(mc_pool *pool, int rc, char *errmsg)
     free(errmsg);
 }
 
-static long long monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void *watchdog_main(void *arg);
 
 /* Arms (fut != NULL) or disarms this worker's deadline. */
@@ -134,7 +128,7 @@ static void watch(worker_slot *slot, mc_future *fut, long timeout_ms)
     slot->timed = fut;
     if (fut) {
         atomic_fetch_add(&fut->refs, 1);
-        slot->deadline_ns = monotonic_ns() + (long long)timeout_ms * 1000000LL;
+        slot->deadline_ns = mc_now_ns() + (long long)timeout_ms * 1000000LL;
         if (!pool->watchdog_started &&
             pthread_create(&pool->watchdog, NULL, watchdog_main, pool) == 0)
             pool->watchdog_started = 1;
@@ -150,7 +144,7 @@ static void *watchdog_main(void *arg)
     mc_pool *pool = arg;
     pthread_mutex_lock(&pool->watch_lock);
     while (!pool->watchdog_stop) {
-        long long now = monotonic_ns(), next = 0;
+        long long now = mc_now_ns(), next = 0;
         worker_slot *due = NULL;
         for (int i = 0; i < pool->nworkers; i++) {
             worker_slot *s = &pool->slots[i];

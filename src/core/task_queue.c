@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "spin.h"
 #include "task_queue.h"
 
 #define MC_POP_SPIN_NS 100000
@@ -83,13 +84,6 @@ static mc_task *take_head(mc_task_queue *q)
     return t;
 }
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Peeks without the lock; a stale answer only costs one more spin round. */
 static int looks_ready(mc_task_queue *q)
 {
@@ -102,13 +96,11 @@ mc_task *mc_task_queue_pop(mc_task_queue *q)
     pthread_mutex_lock(&q->lock);
     if (!q->head && !q->stopping) {
         pthread_mutex_unlock(&q->lock);
-        long long until = now_ns() + MC_POP_SPIN_NS;
+        long long until = mc_now_ns() + MC_POP_SPIN_NS;
         for (int i = 1; !looks_ready(q); i++) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
+            mc_cpu_relax();
             if ((i & 63) == 0) {
-                if (now_ns() >= until)
+                if (mc_now_ns() >= until)
                     break;
                 sched_yield(); /* see future.c: let a co-located thread run */
             }

@@ -277,7 +277,16 @@ static PyObject *array_load(PyObject *self, PyObject *arg)
     return rc == MC_OK ? int_result(b, v) : (atomic_error(b, rc), NULL);
 }
 
-static PyObject *array_store(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static int store_op(mc_shared *buf, size_t i, int64_t v, int64_t *old)
+{
+    *old = 0;
+    return mc_atomic_store(buf, i, v);
+}
+
+/* store, add, exchange: (index, value) in, the previous value out (None
+ * for store). */
+static PyObject *atomic_pair(PyObject *self, PyObject *const *args, Py_ssize_t nargs, const char *name,
+                             int (*op)(mc_shared *, size_t, int64_t, int64_t *))
 {
     mc_buffer *b = buf_of(self);
     if (!b->atomic_type) {
@@ -285,44 +294,30 @@ static PyObject *array_store(PyObject *self, PyObject *const *args, Py_ssize_t n
         return NULL;
     }
     size_t i;
-    int64_t v;
-    if (!check_nargs("store", nargs, 2) || checked_index(b, args[0], &i) < 0 ||
-        to_int64(args[1], &v) < 0)
+    int64_t v, old;
+    if (!check_nargs(name, nargs, 2) || checked_index(b, args[0], &i) < 0 || to_int64(args[1], &v) < 0)
         return NULL;
-    int rc = mc_atomic_store(&b->base, i, v);
-    return rc == MC_OK ? Py_NewRef(Py_None) : (atomic_error(b, rc), NULL);
+    int rc = op(&b->base, i, v, &old);
+    if (rc != MC_OK) {
+        atomic_error(b, rc);
+        return NULL;
+    }
+    return op == store_op ? Py_NewRef(Py_None) : int_result(b, old);
+}
+
+static PyObject *array_store(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return atomic_pair(self, args, nargs, "store", store_op);
 }
 
 static PyObject *array_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    mc_buffer *b = buf_of(self);
-    if (!b->atomic_type) {
-        atomic_error(b, MC_ETYPE);
-        return NULL;
-    }
-    size_t i;
-    int64_t v, old;
-    if (!check_nargs("add", nargs, 2) || checked_index(b, args[0], &i) < 0 ||
-        to_int64(args[1], &v) < 0)
-        return NULL;
-    int rc = mc_atomic_add(&b->base, i, v, &old);
-    return rc == MC_OK ? int_result(b, old) : (atomic_error(b, rc), NULL);
+    return atomic_pair(self, args, nargs, "add", mc_atomic_add);
 }
 
 static PyObject *array_exchange(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    mc_buffer *b = buf_of(self);
-    if (!b->atomic_type) {
-        atomic_error(b, MC_ETYPE);
-        return NULL;
-    }
-    size_t i;
-    int64_t v, old;
-    if (!check_nargs("exchange", nargs, 2) || checked_index(b, args[0], &i) < 0 ||
-        to_int64(args[1], &v) < 0)
-        return NULL;
-    int rc = mc_atomic_exchange(&b->base, i, v, &old);
-    return rc == MC_OK ? int_result(b, old) : (atomic_error(b, rc), NULL);
+    return atomic_pair(self, args, nargs, "exchange", mc_atomic_exchange);
 }
 
 static PyObject *array_compare_exchange(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
