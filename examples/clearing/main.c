@@ -260,10 +260,13 @@ static run_stats plan_all(const clr_mesh *mesh, const options *o, int workers, c
         if (rc != MC_OK)
             die("mc_channel_recv", rc);
         const mc_value *lv, *res;
-        int64_t level;
-        mc_value_get_item(msg, 0, &lv);
-        mc_value_get_int(lv, &level);
-        mc_value_get_item(msg, 1, &res);
+        int64_t level = -1;
+        if (mc_value_get_item(msg, 0, &lv) != MC_OK || mc_value_get_int(lv, &level) != MC_OK ||
+            mc_value_get_item(msg, 1, &res) != MC_OK || mc_value_type(res) != MC_TYPE_DICT || level < 0 ||
+            level >= nlevels || results[level].gcode) {
+            fprintf(stderr, "manycore-clearing: the planner sent a malformed or repeated result\n");
+            exit(1);
+        }
         level_result *r = &results[level];
         r->z = zs[level];
         r->loops = (int64_t)get_num(res, "loops");

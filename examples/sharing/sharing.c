@@ -95,10 +95,11 @@ int main(void)
         const mc_value *w, *first, *z, *a;
         int64_t wid, f;
         double zmax, ar;
-        mc_value_get_item(msg, 0, &w), mc_value_get_int(w, &wid);
-        mc_value_get_item(msg, 1, &first), mc_value_get_int(first, &f);
-        mc_value_get_item(msg, 2, &z), mc_value_get_float(z, &zmax);
-        mc_value_get_item(msg, 3, &a), mc_value_get_float(a, &ar);
+        if (mc_value_get_item(msg, 0, &w) != MC_OK || mc_value_get_int(w, &wid) != MC_OK ||
+            mc_value_get_item(msg, 1, &first) != MC_OK || mc_value_get_int(first, &f) != MC_OK ||
+            mc_value_get_item(msg, 2, &z) != MC_OK || mc_value_get_float(z, &zmax) != MC_OK ||
+            mc_value_get_item(msg, 3, &a) != MC_OK || mc_value_get_float(a, &ar) != MC_OK)
+            check(MC_ETYPE, "reading a worker's report");
         printf("worker %" PRId64 ": triangles from %6" PRId64 ": highest z %.1f, first area %.2f\n", wid, f, zmax, ar);
         mc_value_free(msg);
     }
