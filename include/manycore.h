@@ -387,9 +387,11 @@ MC_API int mc_future_cancel(mc_future *fut);
  * is raised inside its Python code (at its next bytecode boundary; code that
  * catches it goes on), so it ends with MC_EPYTHON unless it handles the
  * exception; its worker survives. A task still queued is cancelled as by
- * mc_future_cancel. MC_EBUSY if it has already ended. Waits at most one
- * switch interval (5 ms) for the worker's interpreter. Not to be called
- * concurrently with mc_pool_close of its pool. */
+ * mc_future_cancel. MC_EBUSY if it has already ended. It waits for the
+ * worker's interpreter to let go of its GIL: the next switch interval
+ * (5 ms), or longer while a C call in the task holds the GIL. Safe against
+ * the task ending and against mc_pool_shutdown; not to be called
+ * concurrently with mc_pool_close, which frees the pool. */
 MC_API int mc_future_interrupt(mc_future *fut);
 
 /* Releases the caller's reference. A task still queued or running goes on;

@@ -20,6 +20,7 @@ import pickle
 import sys
 import threading
 import time
+import weakref
 
 import _manycore
 
@@ -39,8 +40,8 @@ class _Waiters(list):
         self.future = future
 
     def append(self, waiter):
+        super().append(waiter)   # first, so a settle from _watch notifies it
         self.future._watch()
-        super().append(waiter)
 
 
 # Guards each future's claim to be settled and the creation of its
@@ -79,39 +80,41 @@ class Future(concurrent.futures.Future):
             if self._claimed or self._state not in (_base.PENDING, _base.RUNNING):
                 return False
             self._claimed = True
-        low = self._low
-        if low.cancelled():
-            with self._condition:
-                if self._state == _base.PENDING:
-                    super().cancel()
-                    self.set_running_or_notify_cancel()
-            return True
-        value = exc = None
         try:
-            value = low.result(0)  # decoding may run code: outside any lock
-        except BaseException as e:  # the task's own exception, rebuilt here
-            exc = e
-        with _settle_lock:
-            if "_cond" not in self.__dict__:
-                # Nobody waits through the condition: publish directly.
-                self._result, self._exception = value, exc
-                self._state = _base.FINISHED
-                if not self._done_callbacks:
+            low = self._low
+            if low.cancelled():
+                if super().cancel():  # runs the callbacks outside the condition
+                    self.set_running_or_notify_cancel()
+                return True
+            value = exc = None
+            try:
+                value = low.result(0)  # decoding may run code: outside any lock
+            except Exception as e:  # the task's own exception, rebuilt here
+                exc = e
+            with _settle_lock:
+                if "_cond" not in self.__dict__:
+                    # Nobody waits through the condition: publish directly.
+                    self._result, self._exception = value, exc
+                    self._state = _base.FINISHED
                     return True
-        if exc is not None:
-            self.set_exception(exc)
-        else:
-            self.set_result(value)
-        return True
+            if exc is not None:
+                self.set_exception(exc)
+            else:
+                self.set_result(value)
+            return True
+        except BaseException:
+            # Interrupted before publishing (Ctrl-C): let the next caller settle.
+            with _settle_lock:
+                if self._state in (_base.PENDING, _base.RUNNING):
+                    self._claimed = False
+            raise
 
     def _sync(self):
         if self._state in (_base.PENDING, _base.RUNNING) and self._low.done():
             self._settle()
 
     def _watch(self):
-        if not self._watched:
-            self._watched = True
-            self._pool._watch(self)
+        self._pool._watch(self)
 
     def _outcome(self, timeout):
         if self._state in (_base.PENDING, _base.RUNNING):
@@ -151,7 +154,7 @@ class Future(concurrent.futures.Future):
 
     def running(self):
         self._sync()
-        return self._state == _base.RUNNING
+        return self._state in (_base.PENDING, _base.RUNNING) and self._low.running()
 
     def result(self, timeout=None):
         self._outcome(timeout)
@@ -170,6 +173,19 @@ class Future(concurrent.futures.Future):
         self._watch()
         self._condition  # from now on the future is settled under its condition
         super().add_done_callback(fn)
+
+
+_live_pools = weakref.WeakSet()
+
+
+def _shutdown_live_pools():
+    # Runs at interpreter exit, before finalization: a pool still open then
+    # would have its worker threads killed mid-way and hang the exit.
+    for pool in list(_live_pools):
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+threading._register_atexit(_shutdown_live_pools)
 
 
 def _in_bootstrap():
@@ -228,6 +244,7 @@ class Pool(concurrent.futures.Executor):
         self._tokens = itertools.count()
         self._done_channel = None
         self._collector = None
+        _live_pools.add(self)
 
     @property
     def workers(self):
@@ -292,7 +309,12 @@ class Pool(concurrent.futures.Executor):
     # -- completion notices ----------------------------------------------------
 
     def _watch(self, future):
+        """Make sure future is settled when its task ends, even if nobody
+        waits on it (callbacks, as_completed, wait). Once per future."""
         with self._lock:
+            if future._watched:
+                return
+            future._watched = True
             if self._collector is None:
                 self._done_channel = _manycore.Channel(1 << 20)
                 self._collector = threading.Thread(target=self._collect, name="manycore-collector", daemon=True)
@@ -300,6 +322,12 @@ class Pool(concurrent.futures.Executor):
             token = next(self._tokens)
             self._pending[token] = future
         future._low._notify(self._done_channel, token)
+        if future._low.done():
+            # Ended already (or after a shutdown closed the channel, which drops
+            # the notice): settle it here. _settle runs once whoever calls it.
+            with self._lock:
+                self._pending.pop(token, None)
+            future._settle()
 
     def _collect(self):
         for token in self._done_channel:

@@ -54,6 +54,7 @@ int mc_future_create(mc_future **out)
     atomic_init(&fut->state, MC_FUTURE_PENDING);
     atomic_init(&fut->waiters, 0);
     atomic_init(&fut->running_worker, -1);
+    atomic_init(&fut->interrupt_reason, 0);
     *out = fut;
     return MC_OK;
 }

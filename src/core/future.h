@@ -48,6 +48,10 @@ struct mc_future {
     void *on_done_ctx;
     atomic_int running_worker; /* worker index while RUNNING, else -1 */
     mc_pool *pool;             /* set when queued; valid while the task runs */
+    /* An interrupt asked for (MC_ECANCELLED or MC_ETIMEDOUT), 0 if none: set
+     * before the engine is asked, so a worker that has not yet entered the
+     * task's code raises it as it enters (no request can fall between). */
+    atomic_int interrupt_reason;
 };
 
 /* A new PENDING future with two references: the caller's and the task's. */

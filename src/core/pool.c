@@ -42,6 +42,11 @@ typedef struct worker_slot {
     /* The running task's deadline, for the watchdog (under watch_lock). */
     mc_future *timed;          /* referenced while set */
     long long deadline_ns;
+    /* Interrupts in flight into this worker, and whether it is ending (both
+     * under watch_lock): a worker waits for interrupts to leave before it
+     * ends its interpreter, and none may enter afterwards. */
+    int interrupting;
+    int stopping;
 } worker_slot;
 
 struct mc_pool {
@@ -118,6 +123,15 @@ static void report_start(mc_pool *pool, int rc, char *errmsg)
 
 static void *watchdog_main(void *arg);
 
+/* Records the request in the future, then asks the engine; the caller has
+ * counted itself in slot->interrupting. */
+static int deliver(mc_pool *pool, worker_slot *slot, mc_future *fut, int reason)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&fut->interrupt_reason, &none, reason);
+    return pool->engine.interrupt ? pool->engine.interrupt(slot->state, fut, reason) : MC_EBUSY;
+}
+
 /* Arms (fut != NULL) or disarms this worker's deadline. */
 static void watch(worker_slot *slot, mc_future *fut, long timeout_ms)
 {
@@ -132,7 +146,7 @@ static void watch(worker_slot *slot, mc_future *fut, long timeout_ms)
         if (!pool->watchdog_started &&
             pthread_create(&pool->watchdog, NULL, watchdog_main, pool) == 0)
             pool->watchdog_started = 1;
-        pthread_cond_signal(&pool->watch_cond);
+        pthread_cond_broadcast(&pool->watch_cond);
     }
     pthread_mutex_unlock(&pool->watch_lock);
     if (old)
@@ -161,9 +175,15 @@ static void *watchdog_main(void *arg)
             /* Interrupt outside the lock: it may wait for the worker's GIL. */
             mc_future *fut = due->timed;
             due->timed = NULL;
+            if (!due->stopping) {
+                due->interrupting++;
+                pthread_mutex_unlock(&pool->watch_lock);
+                deliver(pool, due, fut, MC_ETIMEDOUT);
+                pthread_mutex_lock(&pool->watch_lock);
+                due->interrupting--;
+                pthread_cond_broadcast(&pool->watch_cond);
+            }
             pthread_mutex_unlock(&pool->watch_lock);
-            if (pool->engine.interrupt)
-                pool->engine.interrupt(due->state, fut, MC_ETIMEDOUT);
             mc_future_release(fut);
             pthread_mutex_lock(&pool->watch_lock);
         } else if (next) {
@@ -182,7 +202,20 @@ int mc_pool_interrupt(mc_pool *pool, mc_future *fut, int reason)
     int w = atomic_load(&fut->running_worker);
     if (w < 0 || w >= pool->nworkers || !pool->engine.interrupt)
         return MC_EBUSY;
-    return pool->engine.interrupt(pool->slots[w].state, fut, reason);
+    worker_slot *slot = &pool->slots[w];
+    pthread_mutex_lock(&pool->watch_lock);
+    if (slot->stopping) {
+        pthread_mutex_unlock(&pool->watch_lock);
+        return MC_EBUSY;
+    }
+    slot->interrupting++;
+    pthread_mutex_unlock(&pool->watch_lock);
+    int rc = deliver(pool, slot, fut, reason);
+    pthread_mutex_lock(&pool->watch_lock);
+    slot->interrupting--;
+    pthread_cond_broadcast(&pool->watch_cond);
+    pthread_mutex_unlock(&pool->watch_lock);
+    return rc;
 }
 
 static void run_one(worker_slot *slot, mc_task *task)
@@ -218,6 +251,11 @@ static void *worker_main(void *arg)
         mc_task *task;
         while ((task = mc_task_queue_pop(&pool->queue)) != NULL)
             run_one(slot, task);
+        pthread_mutex_lock(&pool->watch_lock);
+        slot->stopping = 1;
+        while (slot->interrupting > 0)
+            pthread_cond_wait(&pool->watch_cond, &pool->watch_lock);
+        pthread_mutex_unlock(&pool->watch_lock);
         pool->engine.stop(slot->state);
     }
     current_slot = NULL;
@@ -244,7 +282,7 @@ static void stop_and_join(mc_pool *pool, int started, mc_close_mode mode)
         pthread_join(pool->threads[i], NULL);
     pthread_mutex_lock(&pool->watch_lock);
     pool->watchdog_stop = 1;
-    pthread_cond_signal(&pool->watch_cond);
+    pthread_cond_broadcast(&pool->watch_cond);
     int watching = pool->watchdog_started;
     pthread_mutex_unlock(&pool->watch_lock);
     if (watching)

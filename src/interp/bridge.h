@@ -30,6 +30,7 @@ typedef struct mc_module_state {
     PyTypeObject *host_function_type;
     PyObject *host_error;         /* _manycore.HostError */
     PyObject *channel_closed;     /* _manycore.ChannelClosed */
+    PyObject *live_pools;         /* weakref.WeakSet of open Pools, shut at exit */
 } mc_module_state;
 
 /* ---- module.c ---- */

@@ -174,6 +174,12 @@ static PyObject *future_done(PyObject *self, PyObject *Py_UNUSED(ignored))
     return PyBool_FromLong(mc_future_done(((FutureObject *)self)->fut));
 }
 
+static PyObject *future_running(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    mc_future *fut = ((FutureObject *)self)->fut;
+    return PyBool_FromLong(atomic_load(&fut->state) == MC_FUTURE_RUNNING);
+}
+
 static PyObject *future_cancelled(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     mc_future *fut = ((FutureObject *)self)->fut;
@@ -242,6 +248,7 @@ static PyMethodDef future_methods[] = {
      "result(timeout=None)\n--\n\nWait for the task; return its value or raise its exception."},
     {"wait", future_wait, METH_VARARGS, "wait(timeout=None)\n--\n\nWait; True if the task ended."},
     {"done", future_done, METH_NOARGS, "done()\n--\n\nTrue if the task has ended."},
+    {"running", future_running, METH_NOARGS, "running()\n--\n\nTrue while a worker runs the task."},
     {"cancelled", future_cancelled, METH_NOARGS,
      "cancelled()\n--\n\nTrue if the task was cancelled before it started."},
     {"cancel", future_cancel, METH_NOARGS, "cancel()\n--\n\nCancel if not started; True if cancelled."},
@@ -314,6 +321,31 @@ static char **path_list(PyObject *seq)
     return out;
 }
 
+/* Pools still open when the interpreter exits are shut down by an atexit
+ * callback: atexit runs before finalization, while later the workers'
+ * threads would be stopped mid-way and the exit would hang. */
+static int track_pool(PyTypeObject *type, PyObject *pool)
+{
+    mc_module_state *st = state_of_type(type);
+    if (!st->live_pools) {
+        PyObject *weakref = PyImport_ImportModule("weakref");
+        PyObject *atexit = weakref ? PyImport_ImportModule("atexit") : NULL;
+        PyObject *module = PyType_GetModule(type); /* borrowed */
+        PyObject *hook = module && atexit ? PyObject_GetAttrString(module, "_shutdown_all") : NULL;
+        PyObject *r = hook ? PyObject_CallMethod(atexit, "register", "O", hook) : NULL;
+        st->live_pools = r ? PyObject_CallMethod(weakref, "WeakSet", NULL) : NULL;
+        Py_XDECREF(r);
+        Py_XDECREF(hook);
+        Py_XDECREF(atexit);
+        Py_XDECREF(weakref);
+        if (!st->live_pools)
+            return -1;
+    }
+    PyObject *r = PyObject_CallMethod(st->live_pools, "add", "O", pool);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
 static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"workers", "init_source", "sys_path", NULL};
@@ -346,6 +378,10 @@ static PyObject *pool_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         return NULL;
     }
     self->pool = pool;
+    if (track_pool(type, (PyObject *)self) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
     return (PyObject *)self;
 }
 
@@ -359,6 +395,7 @@ static void pool_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
+    PyObject_ClearWeakRefs(self);
     mc_pool *pool = ((PoolObject *)self)->pool;
     if (pool) {
         Py_BEGIN_ALLOW_THREADS
@@ -475,7 +512,7 @@ static PyType_Slot pool_slots[] = {
 static PyType_Spec pool_spec = {
     .name = "_manycore.Pool",
     .basicsize = sizeof(PoolObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_MANAGED_WEAKREF,
     .slots = pool_slots,
 };
 
@@ -489,6 +526,22 @@ static PyObject *mod_worker_id(PyObject *module, PyObject *Py_UNUSED(ignored))
     return PyLong_FromLong(st->worker_id);
 }
 
+static PyObject *mod_shutdown_all(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    mc_module_state *st = mc_module_get_state(module);
+    PyObject *pools = st->live_pools ? PySequence_List(st->live_pools) : PyList_New(0);
+    if (!pools)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pools); i++) {
+        mc_pool *pool = ((PoolObject *)PyList_GET_ITEM(pools, i))->pool;
+        Py_BEGIN_ALLOW_THREADS
+        mc_pool_shutdown(pool, MC_CLOSE_CANCEL);
+        Py_END_ALLOW_THREADS
+    }
+    Py_DECREF(pools);
+    Py_RETURN_NONE;
+}
+
 static PyObject *mod_cpu_count(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
     (void)module;
@@ -499,6 +552,8 @@ static PyMethodDef module_methods[] = {
     {"worker_id", mod_worker_id, METH_NOARGS,
      "worker_id()\n--\n\nIndex of the worker running this code, or None outside a worker."},
     {"cpu_count", mod_cpu_count, METH_NOARGS, "cpu_count()\n--\n\nNumber of online CPUs."},
+    {"_shutdown_all", mod_shutdown_all, METH_NOARGS,
+     "_shutdown_all()\n--\n\nShut down every pool still open (run at exit)."},
     {"select", (PyCFunction)(void (*)(void))mc_py_select, METH_VARARGS | METH_KEYWORDS,
      "select(channels, timeout=None)\n--\n\n"
      "Receive from whichever channel has a message first; return (channel, obj).\n"
@@ -583,6 +638,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->host_function_type);
     Py_VISIT(st->host_error);
     Py_VISIT(st->channel_closed);
+    Py_VISIT(st->live_pools);
     return 0;
 }
 
@@ -602,6 +658,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->host_function_type);
     Py_CLEAR(st->host_error);
     Py_CLEAR(st->channel_closed);
+    Py_CLEAR(st->live_pools);
     return 0;
 }
 

@@ -29,6 +29,7 @@ typedef struct mc_py_worker {
     PyInterpreterState *interp;
     unsigned long thread_id;  /* of this worker thread, for async exceptions */
     mc_future *current;       /* the running task's future; changed only under our GIL */
+    const mc_future *finished; /* the last task whose code is over (compared, never used) */
     PyObject *cancelled_error; /* concurrent.futures.CancelledError, on first interrupt */
 } mc_py_worker;
 
@@ -437,12 +438,36 @@ done:
     return res;
 }
 
+/* The exception an interrupt raises in this worker's interpreter (a new
+ * reference): TimeoutError, or concurrent.futures.CancelledError (imported
+ * once, in this interpreter). */
+static PyObject *interrupt_exception(mc_py_worker *w, int reason)
+{
+    if (reason != MC_ECANCELLED)
+        return Py_NewRef(PyExc_TimeoutError);
+    if (!w->cancelled_error) {
+        PyObject *cf = PyImport_ImportModule("concurrent.futures");
+        w->cancelled_error = cf ? PyObject_GetAttrString(cf, "CancelledError") : NULL;
+        Py_XDECREF(cf);
+        PyErr_Clear();
+    }
+    return Py_NewRef(w->cancelled_error ? w->cancelled_error : PyExc_KeyboardInterrupt);
+}
+
 static void engine_run(void *state, mc_task *task)
 {
     mc_py_worker *w = state;
     mc_outcome out = {0};
     PyEval_RestoreThread(w->ts);
     w->current = task->future;
+    /* An interrupt asked for before we held the GIL finds current unset:
+     * it is recorded in the future, and raised here, as the task enters. */
+    int early = atomic_load(&task->future->interrupt_reason);
+    if (early) {
+        PyObject *exc = interrupt_exception(w, early);
+        PyThreadState_SetAsyncExc(w->thread_id, exc);
+        Py_DECREF(exc);
+    }
     int code = MC_EPYTHON;
     PyObject *res = NULL;
     if (task->kind == MC_TASK_CALL)
@@ -452,6 +477,14 @@ static void engine_run(void *state, mc_task *task)
         if (run_source(w, task->target, "<manycore>", &res, &syntax) < 0)
             code = syntax ? MC_ESYNTAX : MC_EPYTHON;
     }
+    /* The task's code is over: from here no interrupt may land (not in the
+     * encoding below, nor in the next task). Drop any pending one, under our
+     * GIL, which interrupts need to reach us. */
+    w->current = NULL;
+    w->finished = task->future;
+    PyObject *raised = PyErr_GetRaisedException();
+    PyThreadState_SetAsyncExc(w->thread_id, NULL);
+    PyErr_SetRaisedException(raised);
     if (res) {
         if (mc_py_encode_msg(w->st, res, &out.result) == 0)
             out.code = MC_OK;
@@ -461,21 +494,19 @@ static void engine_run(void *state, mc_task *task)
     } else {
         mc_py_outcome_from_exception(w->st, code, &out);
     }
-    /* An interrupt that arrived as the task was returning must not hit the
-     * next task: drop any pending asynchronous exception, under our GIL. */
-    w->current = NULL;
-    PyThreadState_SetAsyncExc(w->thread_id, NULL);
     PyErr_Clear();
     PyEval_SaveThread();
     mc_future_finish(task->future, &out);
 }
 
 /* Raises TimeoutError or CancelledError inside the task of `fut`, if this
- * worker still runs it. Called on another thread: it attaches a temporary
- * thread state of the worker's interpreter (waiting for its GIL, at most a
- * switch interval), checks w->current under that GIL (the worker changes
- * it only while holding it), and queues the exception for the worker's
- * thread (cpython-notes.md §6). */
+ * worker still runs it. Called on another thread (the caller has recorded
+ * the request in fut->interrupt_reason): it attaches a temporary thread
+ * state of the worker's interpreter, which waits until that interpreter
+ * lets go of its GIL (the next switch interval, 5 ms, unless a C call holds
+ * it), checks w->current under that GIL (the worker changes it only while
+ * holding it), and queues the exception for the worker's thread
+ * (cpython-notes.md §6). */
 static int engine_interrupt(void *state, mc_future *fut, int reason)
 {
     mc_py_worker *w = state;
@@ -487,18 +518,15 @@ static int engine_interrupt(void *state, mc_future *fut, int reason)
     if (ts) {
         PyEval_RestoreThread(ts);
         if (w->current == fut) {
-            PyObject *exc = PyExc_TimeoutError;
-            if (reason == MC_ECANCELLED) {
-                if (!w->cancelled_error) {
-                    PyObject *cf = PyImport_ImportModule("concurrent.futures");
-                    w->cancelled_error = cf ? PyObject_GetAttrString(cf, "CancelledError") : NULL;
-                    Py_XDECREF(cf);
-                    PyErr_Clear();
-                }
-                exc = w->cancelled_error ? w->cancelled_error : PyExc_KeyboardInterrupt;
-            }
-            if (PyThreadState_SetAsyncExc(w->thread_id, exc) == 1)
+            /* Resolving the class may import, which can let the worker run
+             * on: check again right before queueing the exception. */
+            PyObject *exc = interrupt_exception(w, reason);
+            if (w->current == fut && PyThreadState_SetAsyncExc(w->thread_id, exc) == 1)
                 rc = MC_OK;
+            Py_DECREF(exc);
+        } else if (w->finished != fut && atomic_load(&fut->running_worker) == w->index &&
+                   atomic_load(&fut->state) == MC_FUTURE_RUNNING) {
+            rc = MC_OK; /* not entered yet: engine_run raises it on entry */
         }
         PyThreadState_Clear(ts);
         PyThreadState_DeleteCurrent();
