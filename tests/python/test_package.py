@@ -191,6 +191,46 @@ class PoolTest(unittest.TestCase):
         self.assertIn("does not support subinterpreters", str(cm.exception))
 
 
+class RaceRegressionTest(unittest.TestCase):
+    """Races a review found (each hung or crashed the process before)."""
+
+    def test_futures_watched_after_shutdown_still_settle(self):
+        pool = manycore.Pool(1)
+        f1, f2 = pool.submit(h.square, 2), pool.submit(h.square, 3)
+        f1.add_done_callback(lambda f: None)
+        pool.shutdown()
+        done = [f.result() for f in cf.as_completed([f2], timeout=10)]
+        self.assertEqual(done, [9])
+
+    def test_timeouts_racing_shutdown_never_crash(self):
+        for _ in range(20):
+            pool = manycore.Pool(1)
+            f = pool.submit_with(h.sleep_then, (0.02, 1), timeout=0.02)
+            pool.shutdown()
+            self.assertTrue(f.done())
+
+    def test_interrupt_right_after_submit_is_not_lost(self):
+        with manycore.Pool(1) as pool:
+            for _ in range(10):
+                f = pool.submit(h.spin)
+                while not f.interrupt():
+                    pass  # False only once it has ended, which spin never does
+                with self.assertRaises(cf.CancelledError):
+                    f.result(timeout=10)
+
+    def test_pools_left_open_do_not_hang_the_exit(self):
+        code = textwrap.dedent("""
+            import _manycore, manycore
+            low = _manycore.Pool(2)
+            low.submit("math:sqrt", (4,)).result()
+            pool = manycore.Pool(2)
+            print(pool.submit(abs, -3).result())
+        """)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "3"), r.stderr)
+
+
 class MainScriptTest(unittest.TestCase):
     """Functions defined in the __main__ script run in the workers."""
 
