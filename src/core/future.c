@@ -141,17 +141,21 @@ int mc_future_try_cancel(mc_future *fut)
     return 1;
 }
 
-void mc_future_on_done(mc_future *fut, mc_future_done_fn fn, void *ctx)
+int mc_future_on_done(mc_future *fut, mc_future_done_fn fn, void *ctx)
 {
     pthread_mutex_lock(&fut->lock);
     if (atomic_load_explicit(&fut->state, memory_order_acquire) != MC_FUTURE_DONE) {
-        fut->on_done = fn;
-        fut->on_done_ctx = ctx;
+        int taken = fut->on_done != NULL;
+        if (!taken) {
+            fut->on_done = fn;
+            fut->on_done_ctx = ctx;
+        }
         pthread_mutex_unlock(&fut->lock);
-        return;
+        return taken ? mc_fail(MC_EBUSY, "the future already has a completion callback") : MC_OK;
     }
     pthread_mutex_unlock(&fut->lock);
     fn(fut, ctx);
+    return MC_OK;
 }
 
 /* ---- public API ---------------------------------------------------------- */

@@ -66,9 +66,10 @@ int mc_future_start(mc_future *fut, int worker);
 void mc_future_finish(mc_future *fut, mc_outcome *out);
 /* PENDING → DONE(MC_ECANCELLED); 1 if it was cancelled by this call. */
 int mc_future_try_cancel(mc_future *fut);
-/* Sets the completion callback; if the future is already done the callback
- * runs at once on this thread. */
-void mc_future_on_done(mc_future *fut, mc_future_done_fn fn, void *ctx);
+/* Sets the completion callback (one per future: MC_EBUSY, and fn not
+ * called, if one is set already); if the future is already done the
+ * callback runs at once on this thread. */
+int mc_future_on_done(mc_future *fut, mc_future_done_fn fn, void *ctx);
 
 /* Frees an outcome's buffers. */
 void mc_outcome_clear(mc_outcome *out);

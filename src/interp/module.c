@@ -237,9 +237,16 @@ static PyObject *future_notify(PyObject *self, PyObject *args)
         return PyErr_NoMemory();
     n->channel = mc_shared_incref(obj);
     n->token = token;
+    int rc;
     Py_BEGIN_ALLOW_THREADS
-    mc_future_on_done(((FutureObject *)self)->fut, send_notice, n);
+    rc = mc_future_on_done(((FutureObject *)self)->fut, send_notice, n);
     Py_END_ALLOW_THREADS
+    if (rc != MC_OK) {
+        mc_shared_decref(n->channel);
+        free(n);
+        PyErr_SetString(PyExc_RuntimeError, "this future already notifies a channel");
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
