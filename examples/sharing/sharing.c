@@ -93,8 +93,8 @@ int main(void)
         mc_value *msg;
         check(mc_channel_recv(results, &msg, -1), "mc_channel_recv");
         const mc_value *w, *first, *z, *a;
-        int64_t wid, f;
-        double zmax, ar;
+        int64_t wid = 0, f = 0;
+        double zmax = 0, ar = 0;
         if (mc_value_get_item(msg, 0, &w) != MC_OK || mc_value_get_int(w, &wid) != MC_OK ||
             mc_value_get_item(msg, 1, &first) != MC_OK || mc_value_get_int(first, &f) != MC_OK ||
             mc_value_get_item(msg, 2, &z) != MC_OK || mc_value_get_float(z, &zmax) != MC_OK ||
