@@ -18,22 +18,12 @@
 #include "blocking.h"
 #include "error.h"
 #include "pool.h"
+#include "registry.h"
 #include "shared.h"
 
 #define MC_POOL_MAGIC 0x6d63506fu /* "mcPo" */
 #define MC_POOL_DEAD 0xdeadbeefu
 #define MC_WORKER_STACK (8u << 20)
-
-typedef struct named_object {
-    char *name;
-    mc_shared *obj;
-} named_object;
-
-typedef struct host_function {
-    char *name;
-    mc_host_fn fn;
-    void *ctx;
-} host_function;
 
 typedef struct worker_slot {
     mc_pool *pool;
@@ -64,11 +54,7 @@ struct mc_pool {
     int start_rc;                 /* first start failure */
     char *start_errmsg;
     int joined;
-    pthread_mutex_t names_lock;   /* guards the two tables below */
-    named_object *objects;
-    size_t nobjects;
-    host_function *hosts;
-    size_t nhosts;
+    mc_registry names;            /* published objects, host functions */
     /* The watchdog interrupts tasks that outlive their timeout. Started on
      * the first task that has one, so pools that never time out pay
      * nothing. */
@@ -296,15 +282,7 @@ static void pool_free(mc_pool *pool)
 {
     if (pool->engine.destroy)
         pool->engine.destroy(pool->ctx);
-    for (size_t i = 0; i < pool->nobjects; i++) {
-        free(pool->objects[i].name);
-        mc_shared_decref(pool->objects[i].obj);
-    }
-    free(pool->objects);
-    for (size_t i = 0; i < pool->nhosts; i++)
-        free(pool->hosts[i].name);
-    free(pool->hosts);
-    pthread_mutex_destroy(&pool->names_lock);
+    mc_registry_clear(&pool->names);
     pthread_mutex_destroy(&pool->watch_lock);
     pthread_cond_destroy(&pool->watch_cond);
     mc_task_queue_destroy(&pool->queue);
@@ -343,7 +321,7 @@ int mc_pool_create(const mc_engine *engine, void *ctx, int workers, mc_pool **ou
     }
     pthread_mutex_init(&pool->life_lock, NULL);
     pthread_cond_init(&pool->life_cond, NULL);
-    pthread_mutex_init(&pool->names_lock, NULL);
+    mc_registry_init(&pool->names);
     pthread_mutex_init(&pool->watch_lock, NULL);
     pthread_condattr_t cattr;
     pthread_condattr_init(&cattr);
@@ -436,160 +414,43 @@ int mc_pool_workers(const mc_pool *pool)
     return pool->nworkers;
 }
 
-/* ---- names: published objects and host functions ------------------------ */
-
-static int check_name(const char *name, const char *what)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > 200)
-        return mc_fail(MC_EINVAL, "%s name must be 1 to 200 bytes", what);
-    return MC_OK;
-}
+/* ---- names: the registry's public face ----------------------------------- */
 
 int mc_pool_publish(mc_pool *pool, const char *name, mc_shared *obj)
 {
     mc_clear_error();
     if (!mc_pool_valid(pool))
         return mc_fail(MC_EINVAL, "mc_pool_publish: not a pool (NULL or freed handle)");
-    if (!mc_shared_valid(obj, 0))
-        return mc_fail(MC_EINVAL, "mc_pool_publish: not a shared object (NULL or freed handle)");
-    int rc = check_name(name, "a published");
-    if (rc != MC_OK)
-        return rc;
-    char *copy = strdup(name);
-    if (!copy)
-        return mc_fail(MC_ENOMEM, "out of memory");
-    mc_shared *old = NULL;
-    pthread_mutex_lock(&pool->names_lock);
-    size_t i = 0;
-    while (i < pool->nobjects && strcmp(pool->objects[i].name, name) != 0)
-        i++;
-    if (i < pool->nobjects) {
-        old = pool->objects[i].obj;
-        free(pool->objects[i].name);
-    } else {
-        named_object *grown = realloc(pool->objects, (pool->nobjects + 1) * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&pool->names_lock);
-            free(copy);
-            return mc_fail(MC_ENOMEM, "out of memory");
-        }
-        pool->objects = grown;
-        pool->nobjects++;
-    }
-    pool->objects[i].name = copy;
-    pool->objects[i].obj = mc_shared_incref(obj);
-    pthread_mutex_unlock(&pool->names_lock);
-    mc_shared_decref(old); /* outside the lock: it may run a release callback */
-    return MC_OK;
+    return mc_registry_publish(&pool->names, name, obj);
 }
 
 int mc_pool_unpublish(mc_pool *pool, const char *name)
 {
     mc_clear_error();
-    if (!mc_pool_valid(pool) || !name)
-        return mc_fail(MC_EINVAL, "mc_pool_unpublish: NULL or freed pool, or NULL name");
-    mc_shared *old = NULL;
-    pthread_mutex_lock(&pool->names_lock);
-    for (size_t i = 0; i < pool->nobjects; i++) {
-        if (strcmp(pool->objects[i].name, name) == 0) {
-            old = pool->objects[i].obj;
-            free(pool->objects[i].name);
-            pool->objects[i] = pool->objects[--pool->nobjects];
-            break;
-        }
-    }
-    pthread_mutex_unlock(&pool->names_lock);
-    if (!old)
-        return mc_fail(MC_ENOTFOUND, "nothing is published under '%.200s'", name);
-    mc_shared_decref(old);
-    return MC_OK;
-}
-
-int mc_pool_lookup(mc_pool *pool, const char *name, mc_shared **out)
-{
-    mc_shared *found = NULL;
-    pthread_mutex_lock(&pool->names_lock);
-    for (size_t i = 0; i < pool->nobjects && !found; i++)
-        if (strcmp(pool->objects[i].name, name) == 0)
-            found = mc_shared_incref(pool->objects[i].obj);
-    pthread_mutex_unlock(&pool->names_lock);
-    if (!found)
-        return mc_fail(MC_ENOTFOUND, "nothing is published under '%.200s'", name);
-    *out = found;
-    return MC_OK;
-}
-
-int mc_pool_names(mc_pool *pool, char ***out)
-{
-    pthread_mutex_lock(&pool->names_lock);
-    char **names = calloc(pool->nobjects + 1, sizeof *names);
-    int ok = names != NULL;
-    for (size_t i = 0; ok && i < pool->nobjects; i++)
-        ok = (names[i] = strdup(pool->objects[i].name)) != NULL;
-    pthread_mutex_unlock(&pool->names_lock);
-    if (!ok) {
-        for (char **p = names; p && *p; p++)
-            free(*p);
-        free(names);
-        return mc_fail(MC_ENOMEM, "out of memory");
-    }
-    *out = names;
-    return MC_OK;
-}
-
-static int is_identifier(const char *s)
-{
-    if (!s || !*s || (*s >= '0' && *s <= '9'))
-        return 0;
-    for (; *s; s++)
-        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-            return 0;
-    return 1;
+    if (!mc_pool_valid(pool))
+        return mc_fail(MC_EINVAL, "mc_pool_unpublish: not a pool (NULL or freed handle)");
+    return mc_registry_unpublish(&pool->names, name);
 }
 
 int mc_pool_register(mc_pool *pool, const char *name, mc_host_fn fn, void *ctx)
 {
     mc_clear_error();
-    if (!mc_pool_valid(pool) || !fn)
-        return mc_fail(MC_EINVAL, "mc_pool_register: NULL or freed pool, or NULL function");
-    if (!is_identifier(name) || strlen(name) > 200)
-        return mc_fail(MC_EINVAL, "host function name '%.200s' is not a Python identifier", name ? name : "(null)");
-    char *copy = strdup(name);
-    if (!copy)
-        return mc_fail(MC_ENOMEM, "out of memory");
-    pthread_mutex_lock(&pool->names_lock);
-    size_t i = 0;
-    while (i < pool->nhosts && strcmp(pool->hosts[i].name, name) != 0)
-        i++;
-    if (i == pool->nhosts) {
-        host_function *grown = realloc(pool->hosts, (pool->nhosts + 1) * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&pool->names_lock);
-            free(copy);
-            return mc_fail(MC_ENOMEM, "out of memory");
-        }
-        pool->hosts = grown;
-        pool->nhosts++;
-    } else {
-        free(pool->hosts[i].name);
-    }
-    pool->hosts[i] = (host_function){copy, fn, ctx};
-    pthread_mutex_unlock(&pool->names_lock);
-    return MC_OK;
+    if (!mc_pool_valid(pool))
+        return mc_fail(MC_EINVAL, "mc_pool_register: not a pool (NULL or freed handle)");
+    return mc_registry_register(&pool->names, name, fn, ctx);
+}
+
+int mc_pool_lookup(mc_pool *pool, const char *name, mc_shared **out)
+{
+    return mc_registry_lookup(&pool->names, name, out);
+}
+
+int mc_pool_names(mc_pool *pool, char ***out)
+{
+    return mc_registry_names(&pool->names, out);
 }
 
 int mc_pool_host_function(mc_pool *pool, const char *name, mc_host_fn *fn, void **ctx)
 {
-    int found = 0;
-    pthread_mutex_lock(&pool->names_lock);
-    for (size_t i = 0; i < pool->nhosts && !found; i++) {
-        if (strcmp(pool->hosts[i].name, name) == 0) {
-            *fn = pool->hosts[i].fn;
-            *ctx = pool->hosts[i].ctx;
-            found = 1;
-        }
-    }
-    pthread_mutex_unlock(&pool->names_lock);
-    return found ? MC_OK : mc_fail(MC_ENOTFOUND, "no host function '%.200s' is registered", name);
+    return mc_registry_host_function(&pool->names, name, fn, ctx);
 }
