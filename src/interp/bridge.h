@@ -40,6 +40,21 @@ extern PyModuleDef mc_module_def;
  * Returns a new reference or NULL with an exception set. */
 PyObject *mc_module_install(void);
 mc_module_state *mc_module_get_state(PyObject *module);
+/* The module state of a type's defining module (its own interpreter's). */
+static inline mc_module_state *mc_state_of_type(PyTypeObject *tp)
+{
+    return PyType_GetModuleState(tp);
+}
+
+/* ---- future_type.c, pool_type.c: the low-level Future and Pool ---- */
+extern PyType_Spec mc_future_spec, mc_pool_spec;
+struct mc_future;
+/* A new _manycore.Future owning the caller's reference to fut (freed on failure). */
+PyObject *mc_py_future_new(mc_module_state *st, struct mc_future *fut);
+/* None -> -1 (for ever), else seconds >= 0; -1 with ValueError otherwise. */
+int mc_py_parse_timeout(PyObject *arg, double *out);
+/* _manycore._shutdown_all(): shuts down every Pool still open (at exit). */
+PyObject *mc_py_shutdown_all(PyObject *module, PyObject *unused);
 
 /* ---- shared_types.c, channel_type.c: shared objects seen from Python ---- */
 extern PyType_Spec mc_array_spec, mc_shared_map_spec, mc_host_function_spec, mc_host_namespace_spec,
