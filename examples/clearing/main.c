@@ -132,6 +132,7 @@ static int host_slice(void *ctx, const mc_value *args, mc_value **result)
                             .release = free_segments};
     if (n == 0) { /* a zero-length buffer still needs a valid pointer */
         free(segments);
+        segments = NULL;
         static double none[1];
         bo.data = none;
         bo.release = NULL;
@@ -139,8 +140,7 @@ static int host_slice(void *ctx, const mc_value *args, mc_value **result)
     mc_shared *buf;
     int rc = mc_buffer_wrap(&bo, &buf);
     if (rc != MC_OK) {
-        if (bo.release)
-            free(segments);
+        free(segments);
         return rc;
     }
     rc = mc_value_new_shared(buf, result);
