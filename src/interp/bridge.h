@@ -46,6 +46,16 @@ static inline mc_module_state *mc_state_of_type(PyTypeObject *tp)
     return PyType_GetModuleState(tp);
 }
 
+/* ---- future_type.c: waiting from Python ---- */
+/* A blocking core wait, e.g. mc_future_wait or a channel receive. */
+typedef int (*mc_py_wait_fn)(void *ctx, long timeout_ms);
+#define MC_PY_SIGNALLED (-1000) /* a signal handler raised: exception set */
+/* Runs fn with the GIL released in slices of at most 100 ms, running the
+ * interpreter's signal handlers between them, so Ctrl-C stops a wait on a
+ * task or a channel instead of waiting for it. Returns fn's code, or
+ * MC_PY_SIGNALLED with the handler's exception set. */
+int mc_py_wait(mc_py_wait_fn fn, void *ctx, long timeout_ms);
+
 /* ---- future_type.c, pool_type.c: the low-level Future and Pool ---- */
 extern PyType_Spec mc_future_spec, mc_pool_spec;
 struct mc_future;

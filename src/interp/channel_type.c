@@ -38,8 +38,37 @@ static int timeout_ms(PyObject *arg, long *out)
     return 0;
 }
 
+/* The blocking calls, shaped for mc_py_wait (Ctrl-C between slices). */
+typedef struct channel_op {
+    mc_shared *ch;
+    mc_msg *msg;
+    mc_shared *const *chs;
+    size_t n;
+    size_t *index;
+} channel_op;
+
+static int op_send(void *ctx, long timeout_ms)
+{
+    channel_op *op = ctx;
+    return mc_channel_send_msg(op->ch, op->msg, timeout_ms);
+}
+
+static int op_recv(void *ctx, long timeout_ms)
+{
+    channel_op *op = ctx;
+    return mc_channel_recv_msg(op->ch, op->msg, timeout_ms);
+}
+
+static int op_select(void *ctx, long timeout_ms)
+{
+    channel_op *op = ctx;
+    return mc_channel_select_msg(op->chs, op->n, timeout_ms, op->index, op->msg);
+}
+
 static PyObject *channel_error(mc_module_state *st, int rc, const char *what)
 {
+    if (rc == MC_PY_SIGNALLED)
+        return NULL; /* the signal handler's exception is set */
     if (rc == MC_ECLOSED)
         PyErr_Format(st->channel_closed, "%s: the channel is closed", what);
     else if (rc == MC_ETIMEDOUT)
@@ -87,9 +116,8 @@ static PyObject *channel_send(PyObject *self, PyObject *args, PyObject *kw)
     /* Try without letting go of the GIL first: most sends find room. */
     rc = mc_channel_send_msg(ch_of(self), &msg, 0);
     if (rc == MC_ETIMEDOUT && ms != 0) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = mc_channel_send_msg(ch_of(self), &msg, ms);
-        Py_END_ALLOW_THREADS
+        channel_op op = {.ch = ch_of(self), .msg = &msg};
+        rc = mc_py_wait(op_send, &op, ms);
     }
     if (rc != MC_OK) {
         mc_msg_clear(&msg);
@@ -104,9 +132,8 @@ static PyObject *recv_impl(PyObject *self, long ms, int for_iter)
     mc_msg msg = {0};
     int rc = mc_channel_recv_msg(ch_of(self), &msg, 0);
     if (rc == MC_ETIMEDOUT && ms != 0) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = mc_channel_recv_msg(ch_of(self), &msg, ms);
-        Py_END_ALLOW_THREADS
+        channel_op op = {.ch = ch_of(self), .msg = &msg};
+        rc = mc_py_wait(op_recv, &op, ms);
     }
     if (rc != MC_OK) {
         if (rc == MC_ECLOSED && for_iter)
@@ -255,9 +282,8 @@ PyObject *mc_py_select(PyObject *module, PyObject *args, PyObject *kw)
     size_t index = 0;
     mc_msg msg = {0};
     int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = mc_channel_select_msg(chs, (size_t)n, ms, &index, &msg);
-    Py_END_ALLOW_THREADS
+    channel_op op = {.msg = &msg, .chs = chs, .n = (size_t)n, .index = &index};
+    rc = mc_py_wait(op_select, &op, ms);
     PyMem_Free(chs);
     PyObject *result = NULL;
     if (rc == MC_OK) {

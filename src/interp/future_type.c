@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bridge.h"
 #include "channel.h"
@@ -49,14 +50,43 @@ static void future_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+#define MC_PY_WAIT_SLICE_MS 100
+
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mc_py_wait(mc_py_wait_fn fn, void *ctx, long timeout_ms)
+{
+    long long deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms;
+    for (;;) {
+        long slice = MC_PY_WAIT_SLICE_MS;
+        if (deadline >= 0) {
+            long long left = deadline - monotonic_ms();
+            slice = left < 0 ? 0 : left < slice ? (long)left : slice;
+        }
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = fn(ctx, slice);
+        Py_END_ALLOW_THREADS
+        if (rc != MC_ETIMEDOUT || (deadline >= 0 && monotonic_ms() >= deadline))
+            return rc;
+        if (PyErr_CheckSignals() < 0)
+            return MC_PY_SIGNALLED;
+    }
+}
+
+static int wait_future(void *fut, long timeout_ms)
+{
+    return mc_future_wait(fut, timeout_ms);
+}
+
 static int wait_released(mc_future *fut, double timeout)
 {
-    int rc;
-    long ms = timeout < 0 ? -1 : (long)(timeout * 1000.0 + 0.5);
-    Py_BEGIN_ALLOW_THREADS
-    rc = mc_future_wait(fut, ms);
-    Py_END_ALLOW_THREADS
-    return rc;
+    return mc_py_wait(wait_future, fut, timeout < 0 ? -1 : (long)(timeout * 1000.0 + 0.5));
 }
 
 int mc_py_parse_timeout(PyObject *arg, double *out)
@@ -130,6 +160,8 @@ static PyObject *future_result(PyObject *self, PyObject *args, PyObject *kw)
     mc_module_state *st = mc_state_of_type(Py_TYPE(self));
     int rc = wait_released(fut, timeout);
     switch (rc) {
+    case MC_PY_SIGNALLED:
+        return NULL;
     case MC_OK:
         return mc_py_decode(st, &fut->out.result);
     case MC_ETIMEDOUT:
@@ -150,7 +182,10 @@ static PyObject *future_wait(PyObject *self, PyObject *args)
     double timeout;
     if (!PyArg_ParseTuple(args, "|O:wait", &t) || mc_py_parse_timeout(t, &timeout) < 0)
         return NULL;
-    return PyBool_FromLong(wait_released(((FutureObject *)self)->fut, timeout) != MC_ETIMEDOUT);
+    int rc = wait_released(((FutureObject *)self)->fut, timeout);
+    if (rc == MC_PY_SIGNALLED)
+        return NULL;
+    return PyBool_FromLong(rc != MC_ETIMEDOUT);
 }
 
 static PyObject *future_done(PyObject *self, PyObject *Py_UNUSED(ignored))

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import unittest
 
@@ -217,6 +218,19 @@ class RaceRegressionTest(unittest.TestCase):
                     pass  # False only once it has ended, which spin never does
                 with self.assertRaises(cf.CancelledError):
                     f.result(timeout=10)
+
+    def test_ctrl_c_interrupts_a_wait_on_a_running_task(self):
+        import signal
+        with manycore.Pool(1) as pool:
+            f = pool.submit(h.spin)
+            timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
+            timer.start()
+            with self.assertRaises(KeyboardInterrupt):
+                f.result()
+            timer.join()
+            f.interrupt()
+            with self.assertRaises(cf.CancelledError):
+                f.result(timeout=10)
 
     def test_pools_left_open_do_not_hang_the_exit(self):
         code = textwrap.dedent("""
