@@ -10,15 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The project builds with hidden visibility; these functions are also
- * called through ctypes from the shared clearing_slicer library. */
-#ifndef CLR_API
-#if defined(__GNUC__)
-#define CLR_API __attribute__((visibility("default")))
-#else
-#define CLR_API
-#endif
-#endif
+#include "clr_api.h"
 
 #ifdef __cplusplus
 extern "C" {

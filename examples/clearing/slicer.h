@@ -10,13 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef CLR_API
-#if defined(__GNUC__)
-#define CLR_API __attribute__((visibility("default")))
-#else
-#define CLR_API
-#endif
-#endif
+#include "clr_api.h"
 
 #ifdef __cplusplus
 extern "C" {
