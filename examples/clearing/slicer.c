@@ -72,6 +72,15 @@ static int tri_bins(const clr_slicer *s, double zmin, double zmax, size_t bins[2
     return 2;
 }
 
+/* The bins triangle t is listed in (0 for a flat triangle, which no plane
+ * crosses): the one rule both passes of the index build use. */
+static int triangle_bins(const clr_slicer *s, size_t t, size_t bins[2])
+{
+    double zmin, zmax;
+    tri_zrange(s, t, &zmin, &zmax);
+    return zmin == zmax ? 0 : tri_bins(s, zmin, zmax, bins);
+}
+
 int clr_slicer_new(const float *vertices, size_t nvertices, const uint32_t *triangles, size_t ntriangles,
                    clr_slicer **out)
 {
@@ -128,13 +137,9 @@ int clr_slicer_new(const float *vertices, size_t nvertices, const uint32_t *tria
     }
     /* Count, prefix-sum, fill: triangles land in each bin in index order,
      * so slices come out in a deterministic order. */
+    size_t bins[2];
     for (size_t t = 0; t < ntriangles; t++) {
-        double zmin, zmax;
-        size_t bins[2];
-        tri_zrange(s, t, &zmin, &zmax);
-        if (zmin == zmax)
-            continue;
-        int nb = tri_bins(s, zmin, zmax, bins);
+        int nb = triangle_bins(s, t, bins);
         for (int k = 0; k < nb; k++)
             s->start[bins[k] + 1]++;
     }
@@ -148,12 +153,7 @@ int clr_slicer_new(const float *vertices, size_t nvertices, const uint32_t *tria
     }
     memcpy(fill, s->start, nbins * sizeof *fill);
     for (size_t t = 0; t < ntriangles; t++) {
-        double zmin, zmax;
-        size_t bins[2];
-        tri_zrange(s, t, &zmin, &zmax);
-        if (zmin == zmax)
-            continue;
-        int nb = tri_bins(s, zmin, zmax, bins);
+        int nb = triangle_bins(s, t, bins);
         for (int k = 0; k < nb; k++)
             s->items[fill[bins[k]]++] = (uint32_t)t;
     }
