@@ -67,17 +67,12 @@ int mc_pool_open(const mc_pool_options *options, mc_pool **out)
     if (ok)
         cfg->sys_path = copy_strv(options->sys_path, &ok);
     if (!ok) {
-        if (cfg) {
-            free(cfg->init_source);
-            free(cfg);
-        }
+        mc_py_engine_config_free(cfg);
         return mc_fail(MC_ENOMEM, "out of memory copying pool options");
     }
     int rc = mc_runtime_acquire();
     if (rc != MC_OK) {
-        free(cfg->init_source);
-        free_strv(cfg->sys_path);
-        free(cfg);
+        mc_py_engine_config_free(cfg);
         return rc;
     }
     return mc_py_pool_create(cfg, workers, out);

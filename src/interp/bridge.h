@@ -111,6 +111,8 @@ typedef struct mc_py_engine_config {
     char *init_source;
     char **sys_path;   /* NULL-terminated */
 } mc_py_engine_config;
+/* Frees a config that never became a pool's (no runtime reference). */
+void mc_py_engine_config_free(mc_py_engine_config *cfg);
 /* Creates the pool's core with the Python engine. Takes ownership of cfg;
  * freeing cfg (with the pool, or on failure) releases the runtime reference
  * the caller took with mc_runtime_acquire. */

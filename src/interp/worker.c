@@ -33,18 +33,20 @@ typedef struct mc_py_worker {
     PyObject *cancelled_error; /* concurrent.futures.CancelledError, on first interrupt */
 } mc_py_worker;
 
-static void engine_destroy(void *ctx)
+void mc_py_engine_config_free(mc_py_engine_config *cfg)
 {
-    mc_py_engine_config *cfg = ctx;
     if (!cfg)
         return;
     free(cfg->init_source);
-    if (cfg->sys_path) {
-        for (char **p = cfg->sys_path; *p; p++)
-            free(*p);
-        free(cfg->sys_path);
-    }
+    for (char **p = cfg->sys_path; p && *p; p++)
+        free(*p);
+    free(cfg->sys_path);
     free(cfg);
+}
+
+static void engine_destroy(void *ctx)
+{
+    mc_py_engine_config_free(ctx);
     mc_runtime_release(); /* each engine config stands for one open pool */
 }
 
